@@ -1,0 +1,12 @@
+"""`python -m spacy_clinicalbert ...`: one module per command, collected here."""
+import typer
+
+app = typer.Typer(
+    name="spacy_clinicalbert",
+    help="ClinicalBERT for spaCy: fetch models, convert corpora, pretrain, evaluate.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+# Each command module registers itself on `app` when imported.
+from . import fetch_model  # noqa: E402,F401

@@ -1,0 +1,71 @@
+"""The `spacy-clinicalbert.ClinicalBertTransformer.v1` architecture.
+
+A spacy-transformers `TransformerModel` with three clinical defaults: the base
+model is resolved offline-first (see model_resolution), the tokenizer always gets
+`model_max_length`, and windows are checked against that limit in wordpieces.
+"""
+from typing import Dict, Optional
+
+from spacy.util import registry
+from spacy_transformers.layers.transformer_model import TransformerModel
+from thinc.api import CupyOps, get_current_ops
+
+from .model_resolution import resolve_base_model
+from .windows import WordpieceWindows
+
+
+def _gpu_in_use() -> bool:
+    return isinstance(get_current_ops(), CupyOps)
+
+
+@registry.architectures("spacy-clinicalbert.ClinicalBertTransformer.v1")
+def clinicalbert_transformer_v1(
+    name: str = "emilyalsentzer/Bio_ClinicalBERT",
+    max_length: int = 512,
+    window: int = 96,
+    stride: int = 72,
+    tokenizer_config: Dict = {"use_fast": True},
+    transformer_config: Dict = {},
+    mixed_precision: Optional[bool] = None,
+    grad_scaler_config: Dict = {},
+) -> TransformerModel:
+    """Build the encoder. `mixed_precision = null` turns it on when a GPU is in use."""
+    if mixed_precision is None:
+        mixed_precision = _gpu_in_use()
+    tok_cfg = dict(tokenizer_config)
+    tok_cfg["model_max_length"] = max_length  # Bio_ClinicalBERT's files lack it
+    tok_cfg.setdefault("use_fast", True)
+    windows = WordpieceWindows(window, stride, max_length)
+    model = TransformerModel(
+        name,
+        get_spans=windows,
+        tokenizer_config=tok_cfg,
+        transformer_config=dict(transformer_config),
+        mixed_precision=mixed_precision,
+        grad_scaler_config=dict(grad_scaler_config),
+    )
+    windows.get_tokenizer = lambda: model.tokenizer if model.attrs["has_transformer"] else None
+    model.attrs["max_length"] = max_length
+    _resolve_name_at_init(model)
+    return model
+
+
+def _resolve_name_at_init(model: TransformerModel) -> None:
+    """Resolve the base model only when weights are first needed.
+
+    Building the model (spacy.load, add_pipe) must never touch the network; a
+    saved pipeline brings its own weights, so only `initialize` resolves.
+    """
+    stock_init = model.init
+
+    def init(model: TransformerModel, X=None, Y=None):
+        if model.attrs["has_transformer"]:
+            return stock_init(model, X=X, Y=Y)
+        requested = model.attrs["name"]
+        model.attrs["name"] = resolve_base_model(requested)
+        try:
+            return stock_init(model, X=X, Y=Y)
+        finally:
+            model.attrs["name"] = requested
+
+    model.init = init

@@ -1,0 +1,82 @@
+"""The `clinicalbert` factory: a spacy-transformers Transformer with clinical defaults.
+
+spacy-transformers' TransformerListener finds it as it finds `transformer`, so
+`ner`, `textcat` and `clinical_relations` listen to it the usual way.
+"""
+from typing import Callable, List
+
+from spacy.language import Language
+from spacy.tokens import Doc
+from spacy_transformers.data_classes import FullTransformerBatch
+from spacy_transformers.pipeline_component import Transformer
+from thinc.api import Config, Model
+
+from .cleanup import CLEANUP_FACTORY
+
+DEFAULT_CONFIG_STR = """
+[clinicalbert]
+max_batch_items = 4096
+release_trf_data = true
+
+[clinicalbert.set_extra_annotations]
+@annotation_setters = "spacy-transformers.null_annotation_setter.v1"
+
+[clinicalbert.model]
+@architectures = "spacy-clinicalbert.ClinicalBertTransformer.v1"
+name = "emilyalsentzer/Bio_ClinicalBERT"
+max_length = 512
+window = 96
+stride = 72
+tokenizer_config = {"use_fast": true}
+transformer_config = {}
+mixed_precision = null
+grad_scaler_config = {}
+"""
+DEFAULT_CONFIG = Config().from_str(DEFAULT_CONFIG_STR)
+
+
+class ClinicalBert(Transformer):
+    """A Transformer that releases `doc._.trf_data` after the last listener.
+
+    With `release_trf_data`, initializing the pipeline appends a
+    `clinicalbert_cleanup` component when there is none, so docs returned by
+    `nlp.pipe` do not keep every hidden state alive.
+    """
+
+    def __init__(self, vocab, model, set_extra_annotations, *, name, max_batch_items,
+                 release_trf_data: bool):
+        super().__init__(vocab, model, set_extra_annotations, name=name,
+                         max_batch_items=max_batch_items)
+        self.release_trf_data = release_trf_data
+
+    def initialize(self, get_examples: Callable, *, nlp: Language = None) -> None:
+        super().initialize(get_examples, nlp=nlp)
+        if nlp is None or not self.release_trf_data:
+            return
+        factories = {nlp.get_pipe_meta(name).factory for name in nlp.pipe_names}
+        if CLEANUP_FACTORY not in factories:
+            nlp.add_pipe(CLEANUP_FACTORY, name=f"{self.name}_cleanup", last=True)
+
+
+@Language.factory(
+    "clinicalbert",
+    assigns=["doc._.trf_data"],
+    default_config=DEFAULT_CONFIG["clinicalbert"],
+)
+def make_clinicalbert(
+    nlp: Language,
+    name: str,
+    model: Model[List[Doc], FullTransformerBatch],
+    set_extra_annotations: Callable[[List[Doc], FullTransformerBatch], None],
+    max_batch_items: int,
+    release_trf_data: bool,
+) -> ClinicalBert:
+    """ClinicalBERT (or any BERT-style encoder) as a shared transformer component."""
+    return ClinicalBert(
+        nlp.vocab,
+        model,
+        set_extra_annotations,
+        name=name,
+        max_batch_items=max_batch_items,
+        release_trf_data=release_trf_data,
+    )
