@@ -1,0 +1,114 @@
+"""`spacy-clinicalbert.ClinicalTokenizer.v1`: spaCy's tokenizer plus rules for clinical text.
+
+Set it in a config with `[nlp.tokenizer] @tokenizers = "spacy-clinicalbert.ClinicalTokenizer.v1"`.
+The rules are saved with the pipeline (as prefix/suffix/infix patterns and special
+cases), so a loaded pipeline tokenizes exactly as the one that was trained.
+
+What changes against `spacy.blank("en")`:
+- Dosing abbreviations stay whole: `b.i.d.`, `t.i.d.`, `q.d.`, `p.r.n.`, `p.o.` ...
+  (spaCy splits off the final period).
+- Slash shorthands stay whole: `s/p`, `w/o`, `c/o`, `y/o`, `h/o`, `n/v` ... (spaCy splits `s / p`).
+- A count after `x` splits off: `x3` → `x 3` ("times three"); `3x` stays.
+- Units glued to numbers split off for units spaCy does not know: `10mcg` → `10 mcg`,
+  `0.5mL`, `20units`, `5mEq`, `2gtt`; `5mg` already splits; so do rates: `2.5mg/kg` →
+  `2.5 mg / kg`. Dosing intervals stay whole: `q6h`.
+- Arrows between values split: `7.2->8.1` → `7.2 -> 8.1`.
+- Typed de-identification placeholders (`[NAME]`, `[DATE]` ...) stay one token.
+- Ratios and dates are left whole, as spaCy already does: `2/2` ("secondary to"),
+  `120/80`, `3/14/2020`.
+"""
+from typing import Callable, Iterable, List
+
+from spacy.language import Language
+from spacy.tokenizer import Tokenizer
+from spacy.util import compile_infix_regex, compile_prefix_regex, compile_suffix_regex, registry
+
+from .deid import placeholder_strings
+
+# Latin dosing abbreviations written with periods, lower case; upper case is added too.
+DOTTED_ABBREVIATIONS: List[str] = [
+    "a.c.", "a.d.", "a.m.", "a.s.", "a.u.", "b.i.d.", "d.c.", "h.s.", "i.d.", "i.m.",
+    "i.v.", "n.p.o.", "o.d.", "o.s.", "o.u.", "p.c.", "p.m.", "p.o.", "p.r.", "p.r.n.",
+    "q.a.m.", "q.d.", "q.h.", "q.h.s.", "q.i.d.", "q.o.d.", "q.p.m.", "q.s.", "s.c.",
+    "s.l.", "s.q.", "t.i.d.", "t.i.w.", "u.d.",
+]
+# Slash shorthands of clinical notes, lower case; upper case is added too.
+SLASH_ABBREVIATIONS: List[str] = [
+    "a/p", "b/l", "c/b", "c/d/i", "c/o", "d/c", "d/c'd", "f/u", "h/o", "i/o", "l/s",
+    "m/r/g", "n/t", "n/v", "n/v/d", "r/o", "s/p", "s/s", "w/", "w/o", "w/u", "y/o",
+]
+# Units that spaCy's English suffix rules do not split from a preceding number.
+# Time units (h, d, wk) are left out on purpose: `q6h`, `q4d` are one dosing token.
+EXTRA_UNITS: List[str] = [
+    "mcg", "µg", "ug", "ng", "mL", "ml", "dL", "dl", "L", "mEq", "meq", "mmol",
+    "units", "unit", "IU", "iu", "gtt", "gtts", "tab", "tabs", "cap", "caps",
+    "puffs", "puff", "mmHg", "bpm", "yo",
+]
+# Units that may start a rate (`mg/kg`): split from the number before the slash.
+RATE_UNITS: List[str] = EXTRA_UNITS + ["mg", "g", "kg", "µg"]
+
+
+def _special_cases(placeholder_template: str) -> dict:
+    cases = {}
+    for word in DOTTED_ABBREVIATIONS + SLASH_ABBREVIATIONS:
+        for form in {word, word.upper()}:
+            cases[form] = [{"ORTH": form}]
+    for placeholder in placeholder_strings(placeholder_template):
+        cases[placeholder] = [{"ORTH": placeholder}]
+    return cases
+
+
+def clinical_tokenizer(nlp: Language, placeholder_template: str = "[{type}]") -> Tokenizer:
+    """Build the clinical tokenizer on top of the language's own punctuation rules."""
+    defaults = nlp.Defaults
+    units = "|".join(sorted(EXTRA_UNITS, key=len, reverse=True))
+    prefixes = list(defaults.prefixes or []) + [r"x(?=\d+(?:\.\d+)?(?:[^\w]|$))"]
+    suffixes = list(defaults.suffixes or []) + [rf"(?<=[0-9])(?:{units})"]
+    rate_units = "|".join(sorted(set(RATE_UNITS), key=len, reverse=True))
+    infixes = list(defaults.infixes or []) + [
+        r"(?<=[0-9])(?:->|-->|<-)(?=[0-9])",
+        rf"(?<=[0-9])(?:{rate_units})(?=/)",
+    ]
+    rules = dict(defaults.tokenizer_exceptions)
+    rules.update(_special_cases(placeholder_template))
+    return Tokenizer(
+        nlp.vocab,
+        rules=rules,
+        prefix_search=compile_prefix_regex(prefixes).search,
+        suffix_search=compile_suffix_regex(suffixes).search,
+        infix_finditer=compile_infix_regex(infixes).finditer,
+        token_match=defaults.token_match,
+        url_match=defaults.url_match,
+    )
+
+
+@registry.tokenizers("spacy-clinicalbert.ClinicalTokenizer.v1")
+def create_clinical_tokenizer(placeholder_template: str = "[{type}]") -> Callable[[Language], Tokenizer]:
+    """Registered factory: `[nlp.tokenizer] @tokenizers = "spacy-clinicalbert.ClinicalTokenizer.v1"`."""
+
+    def make(nlp: Language) -> Tokenizer:
+        return clinical_tokenizer(nlp, placeholder_template)
+
+    return make
+
+
+def blank_clinical(lang: str = "en", placeholder_template: str = "[{type}]") -> Language:
+    """`spacy.blank(lang)` with the clinical tokenizer (what the converter uses by default)."""
+    import spacy
+
+    return spacy.blank(
+        lang,
+        config={
+            "nlp": {
+                "tokenizer": {
+                    "@tokenizers": "spacy-clinicalbert.ClinicalTokenizer.v1",
+                    "placeholder_template": placeholder_template,
+                }
+            }
+        },
+    )
+
+
+def explain(nlp: Language, text: str) -> Iterable[tuple]:
+    """Which rule produced each token (spaCy's tokenizer.explain), for debugging rules."""
+    return nlp.tokenizer.explain(text)
