@@ -1,0 +1,47 @@
+"""Import medspaCy lazily, without its side effects on the host process.
+
+Importing any medspaCy submodule runs its package `__init__`, which imports
+QuickUMLS, PyRuSH and pysbd (about 5 s once per process), calls
+`warnings.filterwarnings("ignore")` (silencing every warning of the host
+program) and lets PyRuSH log DEBUG lines through loguru. Our factories call
+`medspacy_module()` only when a component is built, then restore the
+warning filters and disable PyRuSH's logger.
+"""
+import importlib
+import warnings
+from types import ModuleType
+
+_IMPORTED = False
+
+
+def _drop_blanket_ignores(count_before: int) -> None:
+    """Remove the catch-all "ignore" filters added since there were `count_before`."""
+    added = len(warnings.filters) - count_before
+    new = warnings.filters[:added] if added > 0 else []
+    kept = [f for f in new if not (f[0] == "ignore" and f[1] is None and f[2] is Warning and f[3] is None)]
+    if len(kept) != len(new):
+        warnings.filters[:added] = kept
+        warnings._filters_mutated()  # type: ignore[attr-defined]
+
+
+def medspacy_module(name: str) -> ModuleType:
+    """Import `medspacy.<name>` and undo medspaCy's global side effects."""
+    global _IMPORTED
+    if not _IMPORTED:
+        before = len(warnings.filters)
+        try:
+            import medspacy  # noqa: F401  (runs the package __init__ once)
+        except ImportError as err:  # pragma: no cover - medspacy is a hard dependency
+            raise ImportError(
+                "The clinical rule components need medspaCy: pip install 'medspacy>=1.3.1,<1.4'"
+            ) from err
+        finally:
+            _drop_blanket_ignores(before)
+        try:
+            from loguru import logger
+
+            logger.disable("PyRuSH")
+        except ImportError:  # pragma: no cover
+            pass
+        _IMPORTED = True
+    return importlib.import_module(f"medspacy.{name}")
