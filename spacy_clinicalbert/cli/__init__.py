@@ -11,3 +11,4 @@ app = typer.Typer(
 # Each command module registers itself on `app` when imported.
 from . import fetch_model  # noqa: E402,F401
 from . import pretrain  # noqa: E402,F401
+from . import convert  # noqa: E402,F401

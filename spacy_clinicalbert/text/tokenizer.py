@@ -13,6 +13,10 @@ What changes against `spacy.blank("en")`:
   `0.5mL`, `20units`, `5mEq`, `2gtt`; `5mg` already splits; so do rates: `2.5mg/kg` →
   `2.5 mg / kg`. Dosing intervals stay whole: `q6h`.
 - Arrows between values split: `7.2->8.1` → `7.2 -> 8.1`.
+- A closing bracket before a hyphen splits: `(TMP)-sulfamethoxazole` → `( TMP ) - sulfamethoxazole`
+  (spaCy keeps `TMP)-sulfamethoxazole` whole, merging two drug mentions of ADE).
+- Comparisons glued to values split (`INR>1.5` → `INR > 1.5`, `FEV1=0.80`), so do a bracket or
+  semicolon glued between words (`lesion(s`, `a;b`) and a `+` after a word (`HIV+` → `HIV +`).
 - Typed de-identification placeholders (`[NAME]`, `[DATE]` ...) stay one token.
 - Ratios and dates are left whole, as spaCy already does: `2/2` ("secondary to"),
   `120/80`, `3/14/2020`.
@@ -63,13 +67,24 @@ def clinical_tokenizer(nlp: Language, placeholder_template: str = "[{type}]") ->
     defaults = nlp.Defaults
     units = "|".join(sorted(EXTRA_UNITS, key=len, reverse=True))
     prefixes = list(defaults.prefixes or []) + [r"x(?=\d+(?:\.\d+)?(?:[^\w]|$))"]
-    suffixes = list(defaults.suffixes or []) + [rf"(?<=[0-9])(?:{units})"]
+    suffixes = list(defaults.suffixes or []) + [rf"(?<=[0-9])(?:{units})", r"(?<=[A-Za-z])[+]"]
     rate_units = "|".join(sorted(set(RATE_UNITS), key=len, reverse=True))
     infixes = list(defaults.infixes or []) + [
         r"(?<=[0-9])(?:->|-->|<-)(?=[0-9])",
         rf"(?<=[0-9])(?:{rate_units})(?=/)",
+        # "(TMP)-sulfamethoxazole": a bracket closing before a hyphen splits off, as does the hyphen.
+        r"(?<=[A-Za-z0-9])[)\]](?=-[A-Za-z0-9(])",
+        r"(?<=[)\]])-(?=[A-Za-z0-9(])",
+        # "INR>1.5", "age>18", "FEV1=0.80", "ALT<2.5": comparisons glued to a value split.
+        r"(?<=[A-Za-z0-9])(?:[<>≤≥]=?|=)(?=[0-9.])",
+        # "lesion(s", "impairment;presence": a bracket or semicolon glued between words splits.
+        r"(?<=[A-Za-z])[(;](?=[A-Za-z])",
     ]
-    rules = dict(defaults.tokenizer_exceptions)
+    # Emoticons like "(=" and ">.<" read as comparisons in clinical text ("(=18 years").
+    rules = {
+        k: v for k, v in defaults.tokenizer_exceptions.items()
+        if not (any(ch in k for ch in "=<>") and not any(ch.isalnum() for ch in k))
+    }
     rules.update(_special_cases(placeholder_template))
     return Tokenizer(
         nlp.vocab,
