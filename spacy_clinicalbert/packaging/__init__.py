@@ -1,0 +1,1 @@
+"""Packaging a trained pipeline as a pip wheel and checking it loads offline."""
