@@ -43,5 +43,37 @@ def medspacy_module(name: str) -> ModuleType:
             logger.disable("PyRuSH")
         except ImportError:  # pragma: no cover
             pass
+        _fix_section_decoder()
         _IMPORTED = True
     return importlib.import_module(f"medspacy.{name}")
+
+
+def _fix_section_decoder() -> None:
+    """Replace medspaCy's msgpack decoder for sections, which crashes on the
+    header-less first section (its rule is None), so docs with sections can be
+    read back from `DocBin` / `doc.to_bytes()`."""
+    import srsly
+    from medspacy.section_detection.section import Section
+    from medspacy.section_detection.section_rule import SectionRule
+
+    def decode_section(obj, chain=None):
+        if isinstance(obj, dict) and "section" in obj:
+            data = dict(obj["section"])
+            rule = data.pop("rule", None)
+            section = Section(**data)
+            section.rule = SectionRule.from_dict(rule) if rule is not None else None
+            return section
+        return obj if chain is None else chain(obj)
+
+    srsly.msgpack_decoders.register("section", func=decode_section)
+
+
+def call_quietly(func, *args):
+    """Call a medspaCy matcher or component without spaCy's W036 "matcher has no patterns".
+
+    medspaCy pairs a token Matcher, a PhraseMatcher and a regex matcher, so one of
+    them is usually empty; spaCy then warns on every call, which says nothing useful.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r".*\[W036\]")
+        return func(*args)

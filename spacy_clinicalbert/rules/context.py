@@ -13,7 +13,7 @@ from typing import Any, Dict, Iterable, List, Optional, Union
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-from ._medspacy import medspacy_module
+from ._medspacy import call_quietly, medspacy_module
 from .base import RuleComponent
 from .rule_io import default_rules_path, read_rules
 
@@ -96,7 +96,7 @@ class ClinicalContext(RuleComponent):
                 f"{self.name}: the doc has no sentence boundaries, which ConText needs for its scopes. "
                 "Add 'clinical_sentences' (or 'sentencizer'/'senter') before it in the pipeline."
             )
-        doc = self._inner(doc)
+        doc = call_quietly(self._inner, doc)
         if not self.keep_graph:
             self._make_json_safe(doc)
         return doc

@@ -156,7 +156,7 @@ def default_rules_path(kind: str, language_code: str = "en") -> Path:
     return path
 
 
-RulesArg = Optional[Union[Iterable[Union[RuleDict, Any]], str, Path]]
+RulesArg = Optional[Union[str, Path, Iterable[Union[RuleDict, Any]]]]
 
 
 def load_rules_arg(kind: str, rules: RulesArg, *, source: str) -> List[Any]:

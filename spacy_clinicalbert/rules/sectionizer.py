@@ -11,7 +11,7 @@ from typing import Any, Dict, List, Optional, Union
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from ._medspacy import medspacy_module
+from ._medspacy import call_quietly, medspacy_module
 from .base import RuleComponent
 from .context import install_context_extensions
 from .rule_io import default_rules_path, read_rules
@@ -80,7 +80,7 @@ class ClinicalSectionizer(RuleComponent):
                 "'clinical_sentences' (or 'sentencizer') before the sectionizer, or set "
                 "apply_sentence_boundary = false."
             )
-        return self._inner(doc)
+        return call_quietly(self._inner, doc)
 
 
 @Language.factory(

@@ -17,7 +17,7 @@ from typing import Any, Dict, Iterable, List
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-from ._medspacy import medspacy_module
+from ._medspacy import call_quietly, medspacy_module
 from .base import RuleComponent
 
 
@@ -70,7 +70,8 @@ class ClinicalTargetRules(RuleComponent):
     def _spans(self, doc: Doc) -> List[Span]:
         spans = []
         rule_map = self._inner.rule_map
-        for match_id, start, end in self._inner(doc):
+        matches = call_quietly(self._inner, doc)
+        for match_id, start, end in matches:
             rule = rule_map[self.nlp.vocab.strings[match_id]]
             span = Span(doc, start, end, label=rule.category)
             spans.append((span, rule))

@@ -1,0 +1,120 @@
+"""`table`: run a pipeline over notes and write one row per entity (JSONL or CSV)."""
+import csv
+import json
+from pathlib import Path
+from typing import Iterator, Optional, Tuple
+
+import typer
+from wasabi import msg
+
+from . import app
+
+TEXT_SUFFIXES = {".txt", ".text"}
+
+
+def _records(
+    path: Path, text_field: str, id_field: str, counts: dict
+) -> Iterator[Tuple[str, str]]:
+    """(id, text) pairs from a folder of .txt files, a .txt file, JSONL or CSV."""
+    if path.is_dir():
+        files = sorted(p for p in path.rglob("*") if p.suffix in TEXT_SUFFIXES)
+        if not files:
+            msg.fail(f"No .txt files in {path}", exits=1)
+        for file in files:
+            text = file.read_text(encoding="utf8")
+            if not text.strip():
+                counts["empty"] += 1
+                continue
+            yield str(file.relative_to(path)), text
+    elif path.suffix in TEXT_SUFFIXES:
+        yield path.name, path.read_text(encoding="utf8")
+    elif path.suffix == ".jsonl":
+        with path.open(encoding="utf8") as handle:
+            for line_no, line in enumerate(handle, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    record = json.loads(line)
+                except ValueError as err:
+                    msg.fail(f"{path}:{line_no}: not valid JSON ({err})", exits=1)
+                if not isinstance(record, dict) or text_field not in record:
+                    msg.fail(f"{path}:{line_no}: no '{text_field}' field (set --text-field)", exits=1)
+                text = record[text_field]
+                if not isinstance(text, str) or not text.strip():
+                    counts["empty"] += 1
+                    continue
+                yield str(record.get(id_field, line_no)), text
+    elif path.suffix == ".csv":
+        with path.open(encoding="utf8", newline="") as handle:
+            reader = csv.DictReader(handle)
+            if reader.fieldnames is None or text_field not in reader.fieldnames:
+                msg.fail(f"{path}: no '{text_field}' column (columns: {reader.fieldnames})", exits=1)
+            for row_no, row in enumerate(reader, start=2):
+                text = row.get(text_field) or ""
+                if not text.strip():
+                    counts["empty"] += 1
+                    continue
+                yield str(row.get(id_field) or row_no), text
+    else:
+        msg.fail(f"{path}: unsupported input; use a folder of .txt files, .txt, .jsonl or .csv", exits=1)
+
+
+@app.command("table")
+def table_cli(
+    pipeline: str = typer.Argument(..., help="Pipeline to run: a package name or a saved pipeline folder."),
+    input_path: Path = typer.Argument(
+        ..., help="Notes: a folder of .txt files, one .txt file, JSONL (one object per line) or CSV.", exists=True
+    ),
+    output_path: Path = typer.Argument(
+        ..., help="Where to write the rows: .jsonl (nested relations) or .csv (relations as JSON text)."
+    ),
+    text_field: str = typer.Option("text", "--text-field", help="JSONL field or CSV column holding the note text."),
+    id_field: str = typer.Option("id", "--id-field", help="JSONL field or CSV column holding the note id "
+                                 "(default: the line or row number)."),
+    spans_key: Optional[str] = typer.Option(
+        None, "--spans-key", help="Tabulate doc.spans[KEY] instead of doc.ents (e.g. a rule span group)."
+    ),
+    batch_size: int = typer.Option(8, "--batch-size", help="Notes per batch given to nlp.pipe."),
+    limit: int = typer.Option(0, "--limit", help="Stop after this many notes (0: all)."),
+):
+    """Run PIPELINE over notes and write one row per entity: label, text, character
+    offsets, source (model or rule), section, the ConText flags with their cues, and
+    the entity's relations."""
+    import spacy
+    from tqdm import tqdm
+
+    from ..rules.table import COLUMNS, entity_rows
+
+    if output_path.suffix not in {".jsonl", ".csv"}:
+        msg.fail(f"{output_path}: the output must end in .jsonl or .csv", exits=1)
+    nlp = spacy.load(pipeline)
+    counts = {"empty": 0, "docs": 0, "rows": 0}
+    records = _records(input_path, text_field, id_field, counts)
+    if limit:
+        records = (item for i, item in zip(range(limit), records))
+    ids = []
+
+    def texts():
+        for doc_id, text in records:
+            ids.append(doc_id)
+            yield text
+
+    output_path.parent.mkdir(parents=True, exist_ok=True)
+    with output_path.open("w", encoding="utf8", newline="") as handle:
+        writer = None
+        if output_path.suffix == ".csv":
+            writer = csv.DictWriter(handle, fieldnames=list(COLUMNS))
+            writer.writeheader()
+        for i, doc in enumerate(tqdm(nlp.pipe(texts(), batch_size=batch_size), desc="notes", unit="note")):
+            for row in entity_rows(doc, ids[i], spans_key=spans_key):
+                if writer is None:
+                    handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+                else:
+                    row = dict(row, assertion_cues=json.dumps(row["assertion_cues"]),
+                               relations=json.dumps(row["relations"], ensure_ascii=False))
+                    writer.writerow(row)
+                counts["rows"] += 1
+            counts["docs"] += 1
+    msg.good(f"Wrote {counts['rows']} entity rows from {counts['docs']} notes to {output_path}")
+    if counts["empty"]:
+        msg.warn(f"Skipped {counts['empty']} empty notes")
