@@ -44,6 +44,17 @@ def settings(tmp_path: Path, base: Path, corpus: Path, **overrides) -> Pretraini
     return PretrainingSettings(**values)
 
 
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """Tiny models run several times faster on one thread on a shared 2-core machine."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory) -> Path:
     return write_notes(tmp_path_factory.mktemp("notes") / "notes.jsonl")
@@ -52,7 +63,7 @@ def corpus(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def mlm_run(tmp_path_factory, tiny_bert, corpus):
     tmp = tmp_path_factory.mktemp("mlm")
-    s = settings(tmp, tiny_bert, corpus, max_steps=30, save_steps=10, whole_word_mask=True)
+    s = settings(tmp, tiny_bert, corpus, max_steps=16, save_steps=8, whole_word_mask=True)
     return s, run_pretraining(s)
 
 
@@ -73,7 +84,7 @@ def test_mlm_run_saves_a_recorded_hf_folder(mlm_run, tiny_bert, corpus):
     notes = saved["corpus"]["notes"]
     assert notes["notes_read"] == 42 and notes["duplicates_skipped"] == 1  # equal up to whitespace
     assert notes["train_notes"] + notes["eval_notes"] == 41 and notes["eval_notes"] > 0
-    assert saved["training"]["global_step"] == 30
+    assert saved["training"]["global_step"] == 16
     fit = saved["evaluation"]["vocabulary_fit"]
     assert fit["words"] > 0 and fit["wordpieces_per_word"] > 1.0
     before = saved["evaluation"]["held_out_perplexity_before"]
@@ -124,7 +135,8 @@ def test_bad_input_fails_naming_the_file(tmp_path, tiny_bert):
         "--text-field", "transcription", "--no-progress",
     ])
     assert result.exit_code == 1
-    assert str(table) in result.output and "no column 'transcription'" in result.output
+    output = " ".join(result.output.split())  # wasabi wraps long messages
+    assert f"{table}: no column 'transcription'" in output
     assert not (tmp_path / "cli_out" / "config.json").exists()
 
 
@@ -135,7 +147,7 @@ def test_pretrained_folder_trains_in_spacy_and_loads_offline(mlm_run, tmp_path, 
     pretrained = tmp_path / "pretrained"
     shutil.copytree(mlm_run[0].output_dir, pretrained, ignore=shutil.ignore_patterns("work"))
     nlp = spacy.blank("en")
-    trf = nlp.add_pipe("clinicalbert", config={"model": {"name": str(pretrained)}})
+    nlp.add_pipe("clinicalbert", config={"model": {"name": str(pretrained)}})
     nlp.add_pipe("ner", config={"model": {"tok2vec": {
         "@architectures": "spacy-transformers.TransformerListener.v1", "grad_factor": 1.0,
         "pooling": {"@layers": "reduce_mean.v1"}, "upstream": "*"}}})
@@ -153,12 +165,21 @@ def test_pretrained_folder_trains_in_spacy_and_loads_offline(mlm_run, tmp_path, 
     assert losses["ner"] > 0
     saved = tmp_path / "pipeline"
     nlp.to_disk(saved)
+    from safetensors.torch import load_file
+
+    pretrained_embeddings = load_file(str(pretrained / "model.safetensors"))["bert.embeddings.word_embeddings.weight"]
     shutil.rmtree(pretrained)  # the pipeline must carry the pretrained weights itself
     loaded = spacy.load(saved)
     assert loaded.pipe_names[:2] == ["clinicalbert", "ner"]
     doc = loaded(texts[0])
     assert len(doc) == 7
-    weights = trf.model.get_ref("transformer").shims[0]._model.state_dict()
-    loaded_weights = loaded.get_pipe("clinicalbert").model.get_ref("transformer").shims[0]._model.state_dict()
-    key = "embeddings.word_embeddings.weight"
-    assert weights[key].equal(loaded_weights[key])
+    hf_model = loaded.get_pipe("clinicalbert").model.layers[0].shims[0]._model
+    embeddings = hf_model.state_dict()["embeddings.word_embeddings.weight"]
+    assert embeddings.shape == pretrained_embeddings.shape
+    # Trained further with the ner head, but started from the pretrained weights, not random ones.
+    assert torch_allclose_share(embeddings, pretrained_embeddings) > 0.9
+
+
+def torch_allclose_share(a, b) -> float:
+    """Share of embedding rows that changed little (rows of unused words do not change at all)."""
+    return float(((a - b).abs().max(dim=1).values < 1e-2).float().mean())

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Dict, Optional, Tuple
 
 from .corpus import CorpusInfo, files_record, load_or_build_corpus
+from .models import load_for_evaluation, load_model, restore_stock_architecture
 from .settings import PretrainingSettings, SettingsError
 
 logger = logging.getLogger("spacy_clinicalbert.pretraining")
@@ -45,25 +46,6 @@ def load_tokenizer(source: str, settings: PretrainingSettings):
             "Drop --whole-word-mask."
         )
     return tokenizer
-
-
-def load_model(source: str, objective: str):
-    """A masked-LM (mlm) or BERT pretraining (mlm+nsp) model, and the weights it had to create."""
-    from transformers import AutoModelForMaskedLM, AutoModelForPreTraining
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        if objective == "mlm+nsp":
-            model, info = AutoModelForPreTraining.from_pretrained(source, output_loading_info=True)
-            head = getattr(model, "cls", None)
-            if head is None or not hasattr(head, "seq_relationship"):
-                raise SettingsError(
-                    f"Objective mlm+nsp needs a BERT model with a next-sentence head; "
-                    f"{source} loads as {type(model).__name__}. Use --objective mlm."
-                )
-        else:
-            model, info = AutoModelForMaskedLM.from_pretrained(source, output_loading_info=True)
-    return model, sorted(info.get("missing_keys", []))
 
 
 def _precision(requested: str) -> str:
@@ -255,10 +237,11 @@ def run_pretraining(settings: PretrainingSettings) -> Dict[str, Any]:
     trainer.save_model(str(settings.output_dir))
     if not trainer.is_world_process_zero():
         return {}
+    restore_stock_architecture(settings.output_dir)
     after = None
     if settings.evaluate and has_eval:
         # Score the saved folder, not the in-memory model: this also proves the save.
-        saved, _ = load_model(str(settings.output_dir), settings.objective)
+        saved = load_for_evaluation(str(settings.output_dir), settings.objective)
         device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
         after = _evaluate(saved.to(device), corpus, tokenizer, settings)
         logger.info("Held-out perplexity after: %s", after["perplexity"])
