@@ -28,7 +28,7 @@ def confusion_png(matrix: Sequence[Sequence[int]], labels: List[str], path: Path
     size = max(4.0, 0.6 * len(labels) + 2.5)
     fig = _figure(size, size)
     ax = fig.add_subplot(1, 1, 1)
-    image = ax.imshow(matrix, cmap="Blues")
+    image = ax.imshow(matrix, cmap="Blues", vmin=0)
     fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
     ax.set_xticks(range(len(labels)), labels=labels, rotation=45, ha="right")
     ax.set_yticks(range(len(labels)), labels=labels)
@@ -50,7 +50,7 @@ def multilabel_confusion_png(per_label: Dict[str, Sequence[Sequence[int]]], path
     for k, label in enumerate(labels):
         ax = fig.add_subplot(rows, cols, k + 1)
         matrix = numpy.asarray(per_label[label])
-        ax.imshow(matrix, cmap="Blues")
+        ax.imshow(matrix, cmap="Blues", vmin=0)
         ax.set_xticks([0, 1], labels=["no", "yes"])
         ax.set_yticks([0, 1], labels=["no", "yes"])
         ax.set_xlabel("predicted")

@@ -82,7 +82,7 @@ def score_relation_component(nlp: Language, name: Optional[str], examples: List[
     else:
         result["floor_note"] = (
             f"'{name or 'the pipeline'}' has no candidate generator and learned type pairs "
-            "(not a clinical_relations component), so there is no all-pairs floor."
+            "to draw pairs from (it is not a clinical_relations component)."
         )
     return result
 
