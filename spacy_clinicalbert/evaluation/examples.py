@@ -2,7 +2,9 @@
 
 The pipeline runs on the gold *text*, not on the gold tokens: a pipeline's own
 tokenizer may split differently, and spaCy's Example aligns the two tokenizations.
-The one pass that makes the predictions is also the one that is timed.
+The one pass that makes the predictions is also the one that is timed. Transformer
+output (`doc._.trf_data`) is dropped from each kept doc, as `clinicalbert_cleanup`
+does, so a pipeline without that component does not hold every hidden state.
 """
 import time
 from dataclasses import asdict, dataclass
@@ -57,11 +59,14 @@ def predict(
 
     texts = (doc.text for doc in gold_docs)
     predicted: List[Doc] = []
+    has_trf_data = Doc.has_extension("trf_data")
     start = time.perf_counter()
     for doc in tqdm(
         nlp.pipe(texts, batch_size=batch_size),
         total=len(gold_docs), desc="evaluate", unit="doc", disable=not progress,
     ):
+        if has_trf_data:
+            doc._.trf_data = None
         predicted.append(doc)
     seconds = time.perf_counter() - start
     examples = []

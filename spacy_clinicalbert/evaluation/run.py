@@ -34,6 +34,8 @@ def load_pipeline(model: str, gpu_id: int = -1):
         raise EvaluationError(
             f"Cannot load pipeline '{model}': not an installed package or a pipeline folder ({err})"
         ) from err
+    except ValueError as err:  # e.g. E002: a factory whose package is not installed
+        raise EvaluationError(f"Cannot load pipeline '{model}': {err}") from err
 
 
 def evaluate_pipeline(
