@@ -1,0 +1,160 @@
+"""Candidate entity pairs for relation extraction.
+
+A candidate is an ordered (head, tail) pair of entity spans of one doc. The
+generator is the single place that decides which pairs the relation model sees
+and which pairs the all-pairs floor predicts, so the model and the floor are
+always compared over the same pairs. It is computed once per batch by the
+component and shared by predict, update and set_annotations.
+"""
+from collections import Counter
+from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
+
+from spacy.tokens import Doc, Span
+from spacy.util import registry
+
+TypePair = Tuple[str, str]
+Pair = Tuple[Span, Span]
+
+
+class CandidateGenerator:
+    """Ordered entity pairs of a doc, limited by entity-type pairs, distance and sentences.
+
+    source: "ents" for `doc.ents`, or the key of a span group (e.g. "entities" or a
+        spancat's "sc"), which may hold nested or overlapping spans.
+    max_distance: largest number of tokens between the two spans (0 = adjacent or
+        overlapping); a negative value means no limit.
+    sentence_window: 0 keeps pairs inside one sentence, n allows spans up to n
+        sentences apart, a negative value ignores sentences.
+    allowed_pairs: (head label, tail label) pairs per relation label. None means
+        "learned from the training data" (the component fills it in at initialize).
+    """
+
+    def __init__(
+        self,
+        source: str = "ents",
+        max_distance: int = 100,
+        sentence_window: int = 0,
+        allowed_pairs: Optional[Dict[str, Sequence[Sequence[str]]]] = None,
+    ):
+        if not source:
+            raise ValueError("relation_candidates: 'source' must be 'ents' or a span group key.")
+        self.source = source
+        self.max_distance = int(max_distance)
+        self.sentence_window = int(sentence_window)
+        self.allowed_pairs = None
+        if allowed_pairs is not None:
+            self.allowed_pairs = {}
+            for label, pairs in allowed_pairs.items():
+                checked = []
+                for pair in pairs:
+                    if len(pair) != 2 or not all(isinstance(p, str) for p in pair):
+                        raise ValueError(
+                            f"relation_candidates: allowed_pairs['{label}'] must list "
+                            f"[head_label, tail_label] pairs, got {pair!r}."
+                        )
+                    checked.append((pair[0], pair[1]))
+                self.allowed_pairs[label] = checked
+
+    def entities(self, doc: Doc) -> List[Span]:
+        """The entity spans candidates are drawn from, sorted and deduplicated."""
+        if self.source == "ents":
+            spans = list(doc.ents)
+        else:
+            spans = list(doc.spans[self.source]) if self.source in doc.spans else []
+        seen = {}
+        for span in spans:
+            seen.setdefault((span.start, span.end, span.label_), span)
+        return [seen[k] for k in sorted(seen)]
+
+    def type_pairs(self, learned: Optional[Iterable[TypePair]] = None) -> Optional[Set[TypePair]]:
+        """The allowed (head label, tail label) pairs: the override, else `learned`."""
+        if self.allowed_pairs is not None:
+            return {pair for pairs in self.allowed_pairs.values() for pair in pairs}
+        return None if learned is None else set(learned)
+
+    def __call__(self, doc: Doc, type_pairs: Optional[Set[TypePair]] = None) -> List[Pair]:
+        """Ordered pairs of `doc`; `type_pairs` None means every type pair."""
+        return self.pairs(doc, self.entities(doc), type_pairs)
+
+    def pairs(
+        self, doc: Doc, ents: Sequence[Span], type_pairs: Optional[Set[TypePair]] = None
+    ) -> List[Pair]:
+        """Ordered pairs among `ents` (spans of `doc`) under the constraints."""
+        if len(ents) < 2:
+            return []
+        sent_ids = self._sentence_ids(doc) if self.sentence_window >= 0 else None
+        pairs = []
+        for head in ents:
+            for tail in ents:
+                if head is tail:
+                    continue
+                if type_pairs is not None and (head.label_, tail.label_) not in type_pairs:
+                    continue
+                if (head.start, head.end) == (tail.start, tail.end):
+                    continue
+                gap = max(head.start, tail.start) - min(head.end, tail.end)
+                if self.max_distance >= 0 and gap > self.max_distance:
+                    continue
+                if sent_ids is not None:
+                    if abs(sent_ids[head.start] - sent_ids[tail.start]) > self.sentence_window:
+                        continue
+                pairs.append((head, tail))
+        return pairs
+
+    @staticmethod
+    def _sentence_ids(doc: Doc) -> List[int]:
+        """Sentence index of each token; one sentence when the doc has no boundaries."""
+        if not doc.has_annotation("SENT_START"):
+            return [0] * len(doc)
+        ids, current = [], -1
+        for token in doc:
+            if token.is_sent_start or current < 0:
+                current += 1
+            ids.append(current)
+        return ids
+
+    def to_cfg(self) -> Dict:
+        return {
+            "source": self.source,
+            "max_distance": self.max_distance,
+            "sentence_window": self.sentence_window,
+            "allowed_pairs": None
+            if self.allowed_pairs is None
+            else {k: [list(p) for p in v] for k, v in self.allowed_pairs.items()},
+        }
+
+
+def learn_type_pairs(triples: Iterable[Tuple[str, str, str]]) -> List[List]:
+    """Count (head label, tail label, relation label) triples seen in gold data.
+
+    Returned as JSON-safe rows [head_label, tail_label, relation_label, count],
+    most frequent first, so they can live in the component's cfg.
+    """
+    counts = Counter(triples)
+    return [[h, t, r, n] for (h, t, r), n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
+
+
+def most_frequent_labels(rows: Sequence[Sequence]) -> Dict[TypePair, str]:
+    """For each entity-type pair the most frequent relation label (the floor's guess)."""
+    best: Dict[TypePair, Tuple[int, str]] = {}
+    for h, t, r, n in rows:
+        current = best.get((h, t))
+        if current is None or n > current[0] or (n == current[0] and r < current[1]):
+            best[(h, t)] = (int(n), r)
+    return {k: v[1] for k, v in best.items()}
+
+
+@registry.misc("spacy-clinicalbert.relation_candidates.v1")
+def relation_candidates_v1(
+    source: str = "ents",
+    max_distance: int = 100,
+    sentence_window: int = 0,
+    allowed_pairs: Optional[Dict[str, List[List[str]]]] = None,
+) -> CandidateGenerator:
+    """Entity-pair candidates for `clinical_relations` and its scorer's floor."""
+    return CandidateGenerator(
+        source=source,
+        max_distance=max_distance,
+        sentence_window=sentence_window,
+        allowed_pairs=allowed_pairs,
+    )
