@@ -113,6 +113,7 @@ def build_doc(nlp: Language, record: AnnotatedText, opts: BuildOptions, stats: C
     fragments: List[Span] = []
     ent_candidates: List[Span] = []
     for ent in record.entities:
+        stats.read_entities[ent.label] += 1
         for s, e in ent.fragments:
             if not (0 <= s < e <= len(record.text)):
                 raise CorpusError(
@@ -188,6 +189,7 @@ def build_doc(nlp: Language, record: AnnotatedText, opts: BuildOptions, stats: C
     relations = []
     known = {e.id for e in record.entities}
     for rel in record.relations:
+        stats.read_relations[rel.label] += 1
         for role, ref in (("head", rel.head), ("tail", rel.tail)):
             if ref not in known:
                 raise CorpusError(rel.where, f"relation {rel.label} {role} refers to unknown entity {ref!r}")
@@ -196,9 +198,14 @@ def build_doc(nlp: Language, record: AnnotatedText, opts: BuildOptions, stats: C
             stats.omit("relation_with_dropped_entity", rel.where)
             continue
         relations.append(Relation(head, tail, rel.label, 1.0))
-    n_keys = len({relation_key(r) for r in relations})
-    if n_keys < len(relations):
-        stats.omit("relation_duplicate_merged", record.source, len(relations) - n_keys)
+    seen_keys = set()
+    for rel in relations:
+        key = relation_key(rel)
+        if key in seen_keys:
+            # Same label between the same token spans: one relation in the doc.
+            stats.omit("relation_duplicate_merged", record.source)
+            stats.omit(f"relation_duplicate_merged:{rel.label}", None)
+        seen_keys.add(key)
     if relations:
         set_relations(doc, relations)
     doc.cats = dict(record.cats)

@@ -24,6 +24,8 @@ class ConversionStats:
         self.ents: Dict[str, Counter] = defaultdict(Counter)  # doc.ents
         self.relations: Dict[str, Counter] = defaultdict(Counter)
         self.cats: Dict[str, Counter] = defaultdict(Counter)  # positive labels
+        self.read_entities: Counter = Counter()  # as annotated in the input, before any repair
+        self.read_relations: Counter = Counter()
         self.repairs: Counter = Counter()
         self.omissions: Counter = Counter()
         self.notes: Counter = Counter()  # things read and deliberately ignored (comments, blank lines)
@@ -81,6 +83,10 @@ class ConversionStats:
             "docs": {"total": sum(self.docs.values()), **{s: self.docs[s] for s in splits}},
             "tokens": {"total": sum(self.tokens.values()), **{s: self.tokens[s] for s in splits}},
             "groups": {"total": sum(len(g) for g in self.groups.values()), **{s: len(self.groups[s]) for s in splits}},
+            "read": {
+                "entities": dict(sorted(self.read_entities.items())),
+                "relations": dict(sorted(self.read_relations.items())),
+            },
             "entities": table(self.entities),
             "ents": table(self.ents),
             "relations": table(self.relations),
@@ -98,15 +104,22 @@ class ConversionStats:
         splits = [s for s in ("train", "dev", "test") if s in data["docs"]] + [
             s for s in data["docs"] if s not in ("total", "train", "dev", "test")
         ]
-        header = ["", "total"] + splits
+        header = ["", "read", "total"] + splits
         rows = [
-            ["docs"] + [data["docs"]["total"]] + [data["docs"][s] for s in splits],
-            ["groups"] + [data["groups"]["total"]] + [data["groups"][s] for s in splits],
-            ["tokens"] + [data["tokens"]["total"]] + [data["tokens"][s] for s in splits],
+            ["docs", ""] + [data["docs"]["total"]] + [data["docs"][s] for s in splits],
+            ["groups", ""] + [data["groups"]["total"]] + [data["groups"][s] for s in splits],
+            ["tokens", ""] + [data["tokens"]["total"]] + [data["tokens"][s] for s in splits],
         ]
+        read = {"entities": data["read"]["entities"], "relations": data["read"]["relations"]}
         for section, title in (("entities", "entity"), ("ents", "doc.ents"), ("relations", "relation"), ("cats", "cat")):
-            for label, n in data[section]["total"].items():
-                rows.append([f"{title} {label}", n] + [data[section][s].get(label, 0) for s in splits])
+            labels = sorted(set(data[section]["total"]) | set(read.get(section, {})))
+            for label in labels:
+                n = data[section]["total"].get(label, 0)
+                rows.append(
+                    [f"{title} {label}", read.get(section, {}).get(label, "")]
+                    + [n]
+                    + [data[section][s].get(label, 0) for s in splits]
+                )
         msg.table(rows, header=header, divider=True, aligns=["l"] + ["r"] * (len(header) - 1))
         for title, key in (("Repairs", "repairs"), ("Omitted (counted, not in the output)", "omissions"), ("Ignored input", "ignored")):
             if data[key]:
