@@ -71,7 +71,8 @@ def read_records(fmt: str, input_path: Union[str, Path], stats: ConversionStats,
         return list(reader(Path(input_path), stats, **options))
     except TypeError as err:
         if "unexpected keyword argument" in str(err):
-            raise CorpusError(str(input_path), f"option not valid for format {fmt!r}: {err}") from None
+            name = str(err).rsplit(" ", 1)[-1].strip("'")
+            raise CorpusError(str(input_path), f"option {name!r} is not valid for format {fmt!r}") from None
         raise
 
 

@@ -78,7 +78,8 @@ def check_no_leak(assignments: Iterable[Tuple[str, str]]) -> None:
     seen: Dict[str, str] = {}
     for group, split in assignments:
         if seen.setdefault(group, split) != split:
+            first, second = sorted((seen[group], split), key=SPLIT_NAMES.index)
             raise CorpusError(
-                f"group {group!r}", f"its records are listed in both {seen[group]} and {split}; "
+                f"group {group!r}", f"its records are listed in both {first} and {second}; "
                 "list whole groups (trial id, PMID) or keep them in one split list"
             )
