@@ -183,3 +183,31 @@ def test_pretrained_folder_trains_in_spacy_and_loads_offline(mlm_run, tmp_path, 
 def torch_allclose_share(a, b) -> float:
     """Share of embedding rows that changed little (rows of unused words do not change at all)."""
     return float(((a - b).abs().max(dim=1).values < 1e-2).float().mean())
+
+
+def test_cli_help_explains_every_option():
+    result = CliRunner().invoke(app, ["pretrain", "--help"], terminal_width=200)
+    assert result.exit_code == 0
+    text = " ".join(result.output.split())
+    for option in ("--objective", "--whole-word-mask", "--max-steps", "--epochs", "--learning-rate",
+                   "--warmup-ratio", "--batch-size", "--grad-accum", "--max-length", "--seed",
+                   "--precision", "--resume", "--resume-from", "--text-field", "--eval-fraction"):
+        assert option in text, option
+    assert "torchrun" in text and "[default: 128]" in text
+
+
+def test_invalid_settings_fail_before_training(tmp_path, tiny_bert, corpus):
+    import torch
+
+    from spacy_clinicalbert.pretraining import SettingsError
+
+    with pytest.raises(SettingsError, match="objective"):
+        settings(tmp_path, tiny_bert, corpus, objective="clm")
+    with pytest.raises(SettingsError, match="max_length 600 exceeds"):
+        run_pretraining(settings(tmp_path, tiny_bert, corpus, max_length=600))
+    if not torch.cuda.is_available():
+        with pytest.raises(SettingsError, match="needs a CUDA GPU"):
+            run_pretraining(settings(tmp_path, tiny_bert, corpus, precision="fp16"))
+    with pytest.raises(SettingsError, match="no checkpoint found"):
+        run_pretraining(settings(tmp_path, tiny_bert, corpus, resume=True))
+    assert not (tmp_path / "out" / "config.json").exists()

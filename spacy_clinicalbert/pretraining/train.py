@@ -12,7 +12,7 @@ import logging
 import time
 import warnings
 from pathlib import Path
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, Optional
 
 from .corpus import CorpusInfo, files_record, load_or_build_corpus
 from .models import load_for_evaluation, load_model, restore_stock_architecture
@@ -92,6 +92,7 @@ def training_arguments(settings: PretrainingSettings, precision: str, has_eval: 
         logging_first_step=True,
         eval_strategy="steps" if eval_steps else "no",
         eval_steps=eval_steps,
+        prediction_loss_only=True,  # the sparse heads return logits of masked positions only
         report_to=[],
         disable_tqdm=not settings.progress,
         dataloader_num_workers=settings.num_workers,
@@ -193,6 +194,7 @@ def run_pretraining(settings: PretrainingSettings) -> Dict[str, Any]:
     # Arguments first: under torchrun they set up the process group that the
     # main-process-first barriers below rely on.
     args = training_arguments(settings, precision, has_eval=settings.eval_fraction > 0)
+    checkpoint = _resume_checkpoint(settings, Path(args.output_dir))
     with args.main_process_first(local=False, desc="tokenizing the corpus"):
         corpus, reused = load_or_build_corpus(settings, tokenizer)
     train_set = corpus.dataset("train")
@@ -205,15 +207,19 @@ def run_pretraining(settings: PretrainingSettings) -> Dict[str, Any]:
     model, new_weights = load_model(source, settings.objective)
     if new_weights:
         logger.info("Newly initialised weights (absent from the base model): %s", ", ".join(new_weights))
-    checkpoint = _resume_checkpoint(settings, Path(args.output_dir))
     before = None
     if settings.evaluate and has_eval:
         with args.main_process_first(local=False, desc="baseline perplexity"):
             if args.process_index == 0:
+                model.to(args.device)  # the Trainer would move it there anyway
                 before = _baseline(model, corpus, tokenizer, settings, source)
                 logger.info("Held-out perplexity before: %s", before["perplexity"])
     eval_name = "eval_nsp" if settings.objective == "mlm+nsp" else "eval"
     eval_set = corpus.dataset(eval_name) if (settings.eval_steps and has_eval and corpus.has(eval_name)) else None
+    if eval_set is None:
+        from transformers.trainer_utils import IntervalStrategy
+
+        args.eval_strategy = IntervalStrategy.NO  # nothing held out after all
     collator = PretrainingCollator(
         tokenizer,
         mlm_probability=settings.mlm_probability,
@@ -247,6 +253,7 @@ def run_pretraining(settings: PretrainingSettings) -> Dict[str, Any]:
         logger.info("Held-out perplexity after: %s", after["perplexity"])
     history = trainer.state.log_history
     train_losses = [[h["step"], round(h["loss"], 4)] for h in history if "loss" in h]
+    eval_losses = [[h["step"], round(h["eval_loss"], 4)] for h in history if "eval_loss" in h]
     record: Dict[str, Any] = {
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "base_model": {
@@ -282,6 +289,7 @@ def run_pretraining(settings: PretrainingSettings) -> Dict[str, Any]:
             "train_loss": round(output.training_loss, 5),
             "train_seconds": round(train_seconds, 1),
             "loss_curve": train_losses,
+            "eval_loss_curve": eval_losses,
             "settings": settings.to_dict(),
         },
         "evaluation": {
