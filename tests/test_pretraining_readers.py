@@ -94,3 +94,12 @@ def test_bad_paths(tmp_path):
     missing_field.write_text(json.dumps({"body": "x"}) + "\n", encoding="utf8")
     with pytest.raises(CorpusError, match=rf"{missing_field}:1: no field 'text'"):
         list(iter_notes([missing_field]))
+
+
+def test_mtsamples_csv_column_streams_with_missing_texts_counted(shared_data):
+    path = shared_data / "mtsamples" / "mtsamples.csv"
+    stats = ReadStats()
+    count = sum(1 for _ in iter_notes([path], text_field="transcription", stats=stats))
+    # PROVENANCE.md: 4,999 rows, 33 without a transcription.
+    assert count == stats.notes == 4966
+    assert stats.empty == 33 and stats.empty_examples[0].startswith(f"{path}:row ")
