@@ -14,3 +14,4 @@ from . import pretrain  # noqa: E402,F401
 from . import convert  # noqa: E402,F401
 from . import table  # noqa: E402,F401
 from . import evaluate  # noqa: E402,F401
+from . import quantize  # noqa: E402,F401
