@@ -18,9 +18,13 @@ def _base_model(nlp: Language) -> Tuple[Optional[Any], Optional[str]]:
     nested = meta.get("clinicalbert")
     if isinstance(nested, dict) and nested.get("base_model"):
         return nested["base_model"], "meta.json clinicalbert.base_model"
+    try:  # the saved config keeps ${paths.base_model}: resolve the variables
+        config = nlp.config.interpolate()
+    except Exception:  # an unresolvable variable: show it as written
+        config = nlp.config
     for name in nlp.pipe_names:
         if nlp.get_pipe_meta(name).factory in TRANSFORMER_FACTORIES:
-            model_cfg = nlp.config["components"].get(name, {}).get("model", {})
+            model_cfg = config["components"].get(name, {}).get("model", {})
             if isinstance(model_cfg, dict) and model_cfg.get("name"):
                 return model_cfg["name"], f"config [components.{name}.model] name"
     return None, None
