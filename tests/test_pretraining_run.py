@@ -72,7 +72,7 @@ def test_mlm_run_saves_a_recorded_hf_folder(mlm_run, tiny_bert, corpus):
 
     s, record = mlm_run
     out = s.output_dir
-    for name in ("config.json", "model.safetensors", "tokenizer.json", "vocab.txt", "pretraining.json"):
+    for name in ("config.json", "model.safetensors", "tokenizer.json", "vocab.txt", "pretraining.json", "README.md"):
         assert (out / name).exists(), name
     assert json.loads((out / "config.json").read_text())["architectures"] == ["BertForMaskedLM"]
     assert AutoTokenizer.from_pretrained(str(out)).model_max_length == 512

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Dict, Optional
 
 from .corpus import CorpusInfo, files_record, load_or_build_corpus
-from .models import load_for_evaluation, load_model, restore_stock_architecture
+from .models import STOCK_NAMES, load_for_evaluation, load_model, restore_stock_architecture
 from .settings import PretrainingSettings, SettingsError
 
 logger = logging.getLogger("spacy_clinicalbert.pretraining")
@@ -205,6 +205,8 @@ def run_pretraining(settings: PretrainingSettings) -> Dict[str, Any]:
             "Raise --eval-fraction.", settings.eval_fraction, corpus.stats["notes"]["train_notes"],
         )
     model, new_weights = load_model(source, settings.objective)
+    if type(model).__name__ in STOCK_NAMES:
+        args.ddp_find_unused_parameters = False  # every weight of these heads takes part in the loss
     if new_weights:
         logger.info("Newly initialised weights (absent from the base model): %s", ", ".join(new_weights))
     before = None
@@ -260,7 +262,8 @@ def run_pretraining(settings: PretrainingSettings) -> Dict[str, Any]:
             "name": settings.base_model,
             "resolved_path": source,
             "config_sha256": _file_sha256(Path(source) / "config.json"),
-            "model_class": type(model).__name__,
+            "model_class": STOCK_NAMES.get(type(model).__name__, type(model).__name__),
+            "training_class": type(model).__name__,
             "newly_initialised_weights": new_weights,
         },
         "corpus": {
@@ -306,7 +309,44 @@ def run_pretraining(settings: PretrainingSettings) -> Dict[str, Any]:
         "total_seconds": round(time.time() - started, 1),
     }
     (settings.output_dir / RECORD_NAME).write_text(json.dumps(record, indent=2), encoding="utf8")
+    (settings.output_dir / "README.md").write_text(model_card(record), encoding="utf8")
     if settings.metrics_json is not None:
         Path(settings.metrics_json).parent.mkdir(parents=True, exist_ok=True)
         Path(settings.metrics_json).write_text(json.dumps(record["evaluation"], indent=2), encoding="utf8")
     return record
+
+
+def model_card(record: Dict[str, Any]) -> str:
+    """A short human-readable summary of `pretraining.json` for the model folder."""
+    corpus, training, ev = record["corpus"], record["training"], record["evaluation"]
+    notes = corpus["notes"]
+    before, after = ev["held_out_perplexity_before"], ev["held_out_perplexity_after"]
+    fit = ev.get("vocabulary_fit") or {}
+    files = ", ".join(f"`{Path(f['path']).name}` (sha256 {f['sha256'][:12]}…)" for f in corpus["files"])
+    lines = [
+        "# Domain-pretrained encoder (spacy-clinicalbert)",
+        "",
+        f"- Base model: `{record['base_model']['name']}` ({record['base_model']['model_class']})",
+        f"- Corpus: {files}; {notes['train_notes']} training notes, {notes['eval_notes']} held out, "
+        f"{notes['duplicates_skipped']} duplicates and "
+        f"{notes['empty_records_skipped'] + notes['empty_after_preparation_skipped']} empty records skipped",
+        f"- Objective: {record['objective']['name']}"
+        + (" (whole-word masking)" if record["objective"]["whole_word_mask"] else "")
+        + f", sequences of {record['objective']['max_length']} wordpieces",
+        f"- Training: steps {training['start_step']} → {training['global_step']}, effective batch "
+        f"{training['effective_batch_size']}, {training['precision']}, {training['train_seconds']} s",
+    ]
+    if before and after:
+        lines.append(f"- Held-out masked-LM perplexity: {before['perplexity']} → {after['perplexity']}")
+    if fit:
+        lines.append(
+            f"- Base vocabulary on this corpus: {fit['unk_share']:.4%} [UNK] wordpieces, "
+            f"{fit['wordpieces_per_word']} wordpieces per word"
+        )
+    lines += [
+        "",
+        "Use it in spaCy with `[components.clinicalbert.model] name = \"<this folder>\"`.",
+        f"Everything above, and more, is in `{RECORD_NAME}`.",
+        "",
+    ]
+    return "\n".join(lines)
