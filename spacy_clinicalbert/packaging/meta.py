@@ -47,6 +47,7 @@ def build_meta(
         "pretraining": pretrain,
         "training_data": corpus,
     }
+    meta["base_model"] = meta["clinicalbert"]["base_model_used"]
     if base and base.get("fallback"):
         meta["description"] += (
             f" (WARNING: trained from the offline encoder {base['used']}, not {base['requested']})"

@@ -4,6 +4,7 @@ A spacy-transformers `TransformerModel` with three clinical defaults: the base
 model is resolved offline-first (see model_resolution), the tokenizer always gets
 `model_max_length`, and windows are checked against that limit in wordpieces.
 """
+import warnings
 from typing import Dict, Optional
 
 from spacy.util import registry
@@ -12,6 +13,12 @@ from thinc.api import CupyOps, get_current_ops
 
 from .model_resolution import resolve_base_model
 from .windows import WordpieceWindows
+
+# thinc 8.2 calls torch.cuda.amp.autocast on every forward pass, even on CPU, and
+# torch warns each time; the warning is about thinc's code, not the user's.
+warnings.filterwarnings(
+    "ignore", message=r".*torch\.cuda\.amp\.autocast.*", category=FutureWarning
+)
 
 
 def _gpu_in_use() -> bool:
