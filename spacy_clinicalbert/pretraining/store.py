@@ -5,6 +5,7 @@ RAM, yet gives the Trainer a map-style dataset: it can shuffle, count epochs, sh
 across GPUs with a distributed sampler and skip exactly the batches already seen
 when a run resumes from a checkpoint (an iterable dataset can do none of this well).
 """
+from array import array
 from pathlib import Path
 from typing import Dict, Optional
 
@@ -20,9 +21,10 @@ class ShardWriter:
         self.folder = Path(folder)
         self.name = name
         self._ids = (self.folder / f"{name}.ids.bin").open("wb")
-        self._lengths: list = []
-        self._len_a: list = []
-        self._labels: list = []
+        # Compact arrays: tens of millions of sequences (MIMIC-sized) cost bytes, not objects.
+        self._lengths = array("q")
+        self._len_a = array("i")
+        self._labels = array("b")
         self.tokens = 0
 
     def add(self, seq: PretrainingSequence) -> None:
@@ -38,12 +40,12 @@ class ShardWriter:
     def close(self) -> None:
         self._ids.close()
         offsets = numpy.zeros(len(self._lengths) + 1, dtype=numpy.int64)
-        numpy.cumsum(numpy.asarray(self._lengths, dtype=numpy.int64), out=offsets[1:])
+        numpy.cumsum(numpy.frombuffer(self._lengths, dtype=numpy.int64), out=offsets[1:])
         numpy.savez(
             self.folder / f"{self.name}.index.npz",
             offsets=offsets,
-            len_a=numpy.asarray(self._len_a, dtype=numpy.int32),
-            next_sentence_label=numpy.asarray(self._labels, dtype=numpy.int8),
+            len_a=numpy.frombuffer(self._len_a, dtype=numpy.int32).copy(),
+            next_sentence_label=numpy.frombuffer(self._labels, dtype=numpy.int8).copy(),
         )
 
 
