@@ -119,6 +119,7 @@ def test_resume_continues_from_checkpoint_step(tmp_path, tiny_bert, corpus):
     assert training["start_step"] == 4 and training["global_step"] == 6
     assert [step for step, _ in training["loss_curve"]][-2:] == [5, 6]
     assert second["corpus"]["cache_reused"] is True
+    assert (checkpoints / "corpus.txt").read_text().strip() == Path(second["corpus"]["cache"]).name
     state = json.loads((checkpoints / "checkpoint-6" / "trainer_state.json").read_text())
     assert state["global_step"] == 6
 

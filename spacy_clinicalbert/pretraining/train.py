@@ -124,6 +124,21 @@ def _resume_checkpoint(settings: PretrainingSettings, checkpoint_dir: Path) -> O
     return None
 
 
+def _check_resumed_corpus(checkpoint_dir: Path, corpus: CorpusInfo, checkpoint: Optional[str], main: bool) -> None:
+    """Remember which tokenized corpus the checkpoints were trained on; warn when a resume differs."""
+    marker = checkpoint_dir / "corpus.txt"
+    if checkpoint is not None and marker.exists():
+        previous = marker.read_text(encoding="utf8").strip()
+        if previous != corpus.folder.name:
+            logger.warning(
+                "Resuming from %s, which was trained on corpus %s; this run's inputs or settings give "
+                "corpus %s. Training continues on the new corpus.", checkpoint, previous, corpus.folder.name,
+            )
+    if main:
+        checkpoint_dir.mkdir(parents=True, exist_ok=True)
+        marker.write_text(corpus.folder.name + "\n", encoding="utf8")
+
+
 def _checkpoint_step(checkpoint: Optional[str]) -> int:
     if checkpoint is None:
         return 0
@@ -197,6 +212,7 @@ def run_pretraining(settings: PretrainingSettings) -> Dict[str, Any]:
     checkpoint = _resume_checkpoint(settings, Path(args.output_dir))
     with args.main_process_first(local=False, desc="tokenizing the corpus"):
         corpus, reused = load_or_build_corpus(settings, tokenizer)
+    _check_resumed_corpus(Path(args.output_dir), corpus, checkpoint, args.process_index == 0)
     train_set = corpus.dataset("train")
     has_eval = corpus.has("eval") and len(corpus.dataset("eval")) > 0
     if not has_eval:
