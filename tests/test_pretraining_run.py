@@ -111,7 +111,7 @@ def test_mlm_nsp_run(tmp_path, tiny_bert, corpus):
 def test_resume_continues_from_checkpoint_step(tmp_path, tiny_bert, corpus):
     first = run_pretraining(settings(tmp_path, tiny_bert, corpus, max_steps=4, evaluate=False))
     checkpoints = tmp_path / "out" / "work" / "checkpoints"
-    assert sorted(p.name for p in checkpoints.iterdir()) == ["checkpoint-2", "checkpoint-4"]
+    assert sorted(p.name for p in checkpoints.glob("checkpoint-*")) == ["checkpoint-2", "checkpoint-4"]
     assert first["training"]["start_step"] == 0
     second = run_pretraining(settings(tmp_path, tiny_bert, corpus, max_steps=6, resume=True, evaluate=False))
     training = second["training"]
