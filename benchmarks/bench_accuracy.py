@@ -1,0 +1,143 @@
+"""Accuracy on public corpora, under a stated CPU budget, beside published anchors.
+
+ADE Corpus V2 (document-grouped split by PubMed id, the project's converter): entity F1,
+end-to-end relation F1 (predicted entities; a relation counts only with both spans and labels
+right) and ADE-sentence F1 (the ADE category), with configs/cpu.cfg.
+MTSamples specialty (de-duplicated texts, the project's csv converter with --dedupe): accuracy and
+macro F1, with benchmarks/configs/mtsamples_textcat.cfg.
+Each from the packaged MiniLM encoder (minilm-offline) and, with --domain-model, from a
+domain-pretrained encoder folder (e.g. the workflow's models/pretrained or Bio_ClinicalBERT).
+Anchor: SpERT (Eberts & Ulges 2020) on ADE, 10-fold CV: 89.3 entity F1, 78.8 relation F1.
+
+The budget is --max-steps training steps (default 300) and --train-limit / --dev-limit docs:
+far below the published setups, so the figures are lower bounds for these configs, not their
+ceiling. On 2 idle cores, --max-steps 300 is about 15 min per ADE model; MTSamples about 10 min.
+
+    python benchmarks/bench_accuracy.py --task ade --max-steps 300
+    python benchmarks/bench_accuracy.py --task mtsamples --domain-model models/pretrained
+Work files go to --work (default /tmp/bench_accuracy); results to benchmarks/results/accuracy.json.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+REPO = Path(__file__).resolve().parents[1]
+DATA = REPO.parent / "shared" / "data"
+ANCHORS = {"ade": {"SpERT (Eberts & Ulges 2020)": {"ents_f": 89.3, "rel_micro_f": 78.8}}}
+
+
+def run(cmd, log: Path) -> float:
+    print("$", " ".join(map(str, cmd)), file=sys.stderr)
+    started = time.perf_counter()
+    with log.open("a", encoding="utf8") as fh:
+        done = subprocess.run([str(c) for c in cmd], stdout=fh, stderr=subprocess.STDOUT, cwd=REPO)
+    if done.returncode:
+        raise SystemExit(f"failed ({done.returncode}); see {log}")
+    return time.perf_counter() - started
+
+
+def convert(task: str, out: Path, log: Path) -> None:
+    if (out / "train.spacy").exists():
+        return
+    py = sys.executable
+    if task == "ade":
+        cmd = [py, "-m", "spacy_clinicalbert", "convert", "ade", DATA / "ade_corpus_v2", out, "--seed", "0"]
+    else:
+        cmd = [py, "-m", "spacy_clinicalbert", "convert", "csv", DATA / "mtsamples" / "mtsamples.csv", out,
+               "--text-column", "transcription", "--label-column", "medical_specialty", "--dedupe",
+               "--exclusive", "--seed", "0"]
+    run(cmd, log)
+
+
+def subset(src: Path, dst: Path, limit: int) -> Path:
+    """The first `limit` docs of a DocBin (whole file when limit is 0); user data kept."""
+    from spacy.tokens import DocBin
+    import spacy
+
+    if not limit:
+        return src
+    nlp = spacy.blank("en")
+    docs = list(DocBin().from_disk(src).get_docs(nlp.vocab))[:limit]
+    DocBin(docs=docs, store_user_data=True).to_disk(dst)
+    return dst
+
+
+def score(model: Path, test: Path, task: str) -> dict:
+    import spacy
+    from spacy.tokens import DocBin
+    from spacy.training import Example
+
+    nlp = spacy.load(model)
+    docs = list(DocBin().from_disk(test).get_docs(nlp.vocab))
+    started = time.perf_counter()
+    scores = nlp.evaluate([Example(nlp.make_doc(d.text), d) for d in docs])
+    out = {"test_docs": len(docs), "eval_seconds": round(time.perf_counter() - started, 1)}
+    if task == "ade":
+        cats = scores.get("cats_f_per_type") or {}
+        out.update(ents_f=scores.get("ents_f"), rel_micro_f=scores.get("rel_micro_f"),
+                   ade_sentence_f=(cats.get("ADE") or {}).get("f"),
+                   ents_per_type={k: v["f"] for k, v in (scores.get("ents_per_type") or {}).items()})
+    else:
+        gold = [max(d.cats, key=d.cats.get) for d in docs]
+        pred = [max(p.cats, key=p.cats.get) for p in nlp.pipe(d.text for d in docs)]
+        out.update(accuracy=sum(g == p for g, p in zip(gold, pred)) / len(gold),
+                   macro_f=scores.get("cats_macro_f"))
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--task", choices=["ade", "mtsamples"], default="ade")
+    parser.add_argument("--domain-model", help="a domain-pretrained encoder folder to compare with MiniLM")
+    parser.add_argument("--max-steps", type=int, default=300)
+    parser.add_argument("--train-limit", type=int, default=0, help="first N training docs (0: all)")
+    parser.add_argument("--dev-limit", type=int, default=300, help="dev docs scored during training")
+    parser.add_argument("--test-limit", type=int, default=0, help="first N test docs (0: all)")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--work", default="/tmp/bench_accuracy")
+    parser.add_argument("--output", default=str(REPO / "benchmarks" / "results" / "accuracy.json"))
+    args = parser.parse_args()
+    work = Path(args.work)
+    work.mkdir(parents=True, exist_ok=True)
+    log = work / "log.txt"
+    corpus = work / args.task
+    t0 = time.perf_counter()
+    convert(args.task, corpus, log)
+    train = subset(corpus / "train.spacy", work / f"{args.task}_train_sub.spacy", args.train_limit)
+    dev = subset(corpus / "dev.spacy", work / f"{args.task}_dev_sub.spacy", args.dev_limit)
+    test = subset(corpus / "test.spacy", work / f"{args.task}_test_sub.spacy", args.test_limit)
+    config = REPO / ("configs/cpu.cfg" if args.task == "ade" else "benchmarks/configs/mtsamples_textcat.cfg")
+    encoders = {"minilm-offline": "minilm-offline"}
+    if args.domain_model:
+        encoders["domain"] = str(Path(args.domain_model).resolve())
+    results = Path(args.output)
+    previous = json.loads(results.read_text()) if results.exists() else {}
+    env_threads = {"OMP_NUM_THREADS": str(args.threads)}
+    os.environ.update(env_threads)
+    for label, encoder in encoders.items():
+        out = work / f"{args.task}_{label.replace('/', '_')}"
+        seconds = run([sys.executable, "-m", "spacy", "train", config, "--output", out,
+                       "--paths.train", train, "--paths.dev", dev, "--paths.base_model", encoder,
+                       "--training.max_steps", args.max_steps,
+                       "--training.eval_frequency", max(50, args.max_steps // 3)], log)
+        figures = score(out / "model-best", test, args.task)
+        figures.update(train_seconds=round(seconds, 1), max_steps=args.max_steps, encoder=encoder,
+                       train_docs=args.train_limit or "all", load1_end=os.getloadavg()[0],
+                       command=" ".join(sys.argv))
+        previous.setdefault(args.task, {})[label] = figures
+        shown = {k: v for k, v in figures.items() if isinstance(v, float)}
+        print(f"{args.task} / {label}: {json.dumps(shown)}")
+    if args.task in ANCHORS:
+        previous.setdefault(args.task, {})["anchors"] = ANCHORS[args.task]
+    results.parent.mkdir(parents=True, exist_ok=True)
+    results.write_text(json.dumps(previous, indent=2) + "\n", encoding="utf8")
+    print(f"wrote {results} ({time.perf_counter() - t0:.0f} s)")
+
+
+if __name__ == "__main__":
+    main()
