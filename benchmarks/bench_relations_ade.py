@@ -1,0 +1,82 @@
+"""ADE end to end (PubMed-id grouped split): clinicalbert (packaged MiniLM) + ner +
+spancat + two relation heads, trained on this CPU under a wall-time cap with
+configs/relations_ade_minilm.cfg, scored on the test split.
+
+Reported for both candidate sources (doc.ents from ner; span group "entities" from
+spancat, which can hold drugs nested in AE spans): end-to-end relation P/R/F1 and
+the all-pairs floor over the same predicted entities, then the same heads with gold
+entities.
+
+    python benchmarks/bench_relations_corpora.py ade corpus/relations_ade
+    python benchmarks/bench_relations_ade.py --minutes 45            # train + score
+    python benchmarks/bench_relations_ade.py --no-train --model training/relations_ade/model-best
+"""
+import argparse
+import json
+import time
+from pathlib import Path
+
+from bench_relations_common import (
+    ROOT,
+    load,
+    pct,
+    print_table,
+    read_examples,
+    relation_summary,
+    train_capped,
+)
+
+HEADS = {"clinical_relations": ("rel", "doc.ents (ner)"),
+         "clinical_relations_sc": ("rel_sc", "span group 'entities' (spancat)")}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--minutes", type=float, default=45.0, help="wall-time cap for training")
+    ap.add_argument("--corpus", default="corpus/relations_ade")
+    ap.add_argument("--output", default="training/relations_ade")
+    ap.add_argument("--model", default=None, help="pipeline to score (default: OUTPUT/model-best)")
+    ap.add_argument("--no-train", action="store_true", help="score an existing pipeline")
+    args = ap.parse_args()
+    corpus = ROOT / args.corpus
+    results = {"corpus": args.corpus, "split": "PubMed-id grouped (md5), 80/10/10"}
+    if not args.no_train:
+        results["training"] = train_capped(
+            ROOT / "configs" / "relations_ade_minilm.cfg", ROOT / args.output, args.minutes,
+            [f"--paths.train={corpus / 'train.spacy'}", f"--paths.dev={corpus / 'dev.spacy'}"],
+        )
+    model_path = Path(args.model) if args.model else ROOT / args.output / "model-best"
+    nlp = load(model_path)
+    results["model"] = str(model_path)
+    start = time.time()
+    e2e = nlp.evaluate(read_examples(nlp, corpus / "test.spacy", gold_entities=False))
+    results["eval_s"] = round(time.time() - start, 1)
+    results["entities"] = {"ents_p": e2e.get("ents_p"), "ents_r": e2e.get("ents_r"),
+                           "ents_f": e2e.get("ents_f"),
+                           "spans_entities_f": e2e.get("spans_entities_f")}
+    with nlp.select_pipes(disable=[n for n in ("ner", "spancat") if n in nlp.pipe_names]):
+        gold = nlp.evaluate(read_examples(nlp, corpus / "test.spacy", gold_entities=True))
+    rows = [("candidates from", "entities", "P", "R", "F1", "floor P", "floor R", "floor F1",
+             "cand. recall")]
+    results["heads"] = {}
+    for name, (prefix, source) in HEADS.items():
+        if name not in nlp.pipe_names:
+            continue
+        head = {"source": source, "end_to_end": relation_summary(e2e, prefix),
+                "gold_entities": relation_summary(gold, prefix)}
+        results["heads"][name] = head
+        for setting in ("end_to_end", "gold_entities"):
+            s = head[setting]
+            rows.append((source, setting.replace("_", " "), pct(s["micro_p"]), pct(s["micro_r"]),
+                         pct(s["micro_f"]), pct(s.get("floor_micro_p")), pct(s.get("floor_micro_r")),
+                         pct(s.get("floor_micro_f")), pct(s.get("candidate_recall"))))
+    print(f"NER test P/R/F {pct(results['entities']['ents_p'])}/{pct(results['entities']['ents_r'])}/"
+          f"{pct(results['entities']['ents_f'])}; spancat F {pct(results['entities']['spans_entities_f'])}")
+    print_table("ADE test: relation ADE (DRUG -> AE)", rows)
+    path = ROOT / "benchmarks" / "results" / "relations_ade.json"
+    path.write_text(json.dumps(results, indent=2))
+    print(f"\nwrote {path}")
+
+
+if __name__ == "__main__":
+    main()
