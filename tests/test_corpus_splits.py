@@ -106,3 +106,24 @@ def test_cli_convert_and_errors(brat_dir, tmp_path):
     assert res.exit_code == 1 and "option 'text_column' is not valid for format 'brat'" in " ".join(res.output.split())
     res = runner.invoke(app, ["convert", "--help"])
     assert res.exit_code == 0 and "--alignment" in res.output
+
+
+def test_registered_corpus_reader_reads_relations(brat_dir, tmp_path, nlp):
+    """spacy-clinicalbert.Corpus.v1 (found through its entry point) yields the same
+    examples as spaCy's reader, relations included, and leaves srsly as it found it."""
+    from importlib.metadata import entry_points
+
+    import srsly.msgpack
+    from spacy.util import registry
+
+    assert "spacy-clinicalbert.Corpus.v1" in {ep.name for ep in entry_points(group="spacy_readers")}
+    out = tmp_path / "out"
+    convert("brat", brat_dir, out, nlp=nlp, ratios=(1, 0, 0))
+    ours = registry.readers.get("spacy-clinicalbert.Corpus.v1")(out / "train.spacy")
+    stock = registry.readers.get("spacy.Corpus.v1")(out / "train.spacy", gold_preproc=False)
+    a, b = list(ours(nlp)), list(stock(nlp))
+    assert len(a) == len(b) == 60
+    for x, y in zip(a, b):
+        assert x.reference.to_json() == y.reference.to_json()
+        assert [relation_key(r) for r in get_relations(x.reference)] == [relation_key(r) for r in get_relations(y.reference)]
+    assert "get_all" not in vars(srsly.msgpack.msgpack_decoders)

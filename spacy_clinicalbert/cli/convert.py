@@ -73,6 +73,6 @@ def convert_cli(
     result.stats.print()
     msg.good(
         f"Wrote {sum(len(d) for d in result.docs.values())} docs to {output_dir} "
-        f"in {result.stats.seconds:.1f}s",
+        f"in {result.stats.seconds:.1f}s (+{result.stats.settings['nlp_load_seconds']:.1f}s building the tokenizer pipeline)",
         ", ".join(str(p) for p in result.paths.values()),
     )

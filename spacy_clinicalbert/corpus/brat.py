@@ -123,6 +123,7 @@ def parse_ann(ann_path: Path, text: str, doc_id: str, on_invalid: str, stats: Co
             for head, tail in zip(members, members[1:]):
                 relations.append(RelationAnn(head, tail, label, where))
             stats.note("brat_equivalence_groups", where)
+            stats.note("brat_equivalence_relations", where, len(members) - 1)
         elif kind in "AM" and re.fullmatch(r"[AM]\d+", ident):
             parts = fields[1].split() if len(fields) > 1 else []
             if len(parts) not in (2, 3):

@@ -105,7 +105,12 @@ def convert(
     opts.check()
     if len(ratios) != 3 or abs(sum(ratios) - 1) > 1e-6 or min(ratios) < 0:
         raise ValueError(f"ratios must be three non-negative numbers summing to 1, got {ratios}")
-    nlp = nlp or make_nlp(tokenizer, lang)
+    if nlp is None:
+        nlp = make_nlp(tokenizer, lang)
+        load_seconds = time.perf_counter() - started
+    else:
+        load_seconds = 0.0
+    started = time.perf_counter()  # conversion time, without building the tokenizer pipeline
     stats = ConversionStats()
     stats.settings = {
         "format": fmt, "input": str(input_path), "alignment": alignment, "ents_policy": ents_policy,
@@ -113,6 +118,7 @@ def convert(
         "prepare": prepare, "ratios": list(ratios), "seed": seed,
         "split_lists": str(split_lists) if split_lists else None,
         "tokenizer": nlp.config["nlp"]["tokenizer"].get("@tokenizers"),
+        "nlp_load_seconds": round(load_seconds, 2),
         **{k: v for k, v in reader_options.items()},
     }
     records = read_records(fmt, input_path, stats, on_invalid=on_invalid, **reader_options)
