@@ -126,3 +126,45 @@ def test_bad_rule_names_its_position(rule_nlp):
         )
     with pytest.raises(ValueError, match="unknown key"):
         rule_nlp.get_pipe("clinical_sectionizer").add_rules([{"literal": "A:", "category": "a", "colour": 1}])
+
+
+def test_same_findings_as_plain_medspacy_on_real_notes(shared_data):
+    """Our wrappers (phrase-compiled patterns, JSON-safe cues) find what medspaCy finds."""
+    import csv
+
+    from spacy_clinicalbert.rules._medspacy import medspacy_module
+    from spacy_clinicalbert.rules.fast_patterns import compile_simple_patterns  # noqa: F401
+
+    medspacy_module("context")  # registers medspaCy's own factories
+    with (shared_data / "mtsamples" / "mtsamples.csv").open(encoding="utf8", newline="") as handle:
+        notes = [row["transcription"] for _, row in zip(range(12), csv.DictReader(handle))]
+    terms = ["pain", "fever", "cough", "hypertension", "diabetes", "obesity", "nausea", "infection", "mass"]
+    rules = [{"literal": t, "category": "PROBLEM"} for t in terms]
+
+    ours = spacy.blank("en")
+    ours.add_pipe("clinical_sentences")
+    ours.add_pipe("clinical_target_rules").add_rules(rules)
+    ours.add_pipe("clinical_sectionizer")
+    ctx = ours.add_pipe("clinical_context")
+    assert ctx.context._ConText__matcher._MedspacyMatcher__matcher.__len__() == 0, "all default patterns compiled"
+
+    plain = spacy.blank("en")
+    plain.add_pipe("clinical_sentences")
+    plain.add_pipe("clinical_target_rules").add_rules(rules)
+    plain.add_pipe("medspacy_sectionizer", config={"apply_sentence_boundary": True})
+    plain.add_pipe("medspacy_context")
+
+    def findings(doc, json_safe):
+        out = []
+        for e in doc.ents:
+            cues = ([(c["category"], c["start"], c["end"]) for c in e._.context_cues] if json_safe
+                    else [(m.category, *m.modifier_span) for m in e._.modifiers])
+            out.append((e.start, e.end, e.label_, flags_of(e), sorted(cues)))
+        return out
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        got = [findings(d, True) for d in ours.pipe(notes)]
+        want = [findings(d, False) for d in plain.pipe(notes)]
+    assert got == want
+    assert sum(1 for doc in got for e in doc if e[3]) > 10, "the notes exercise ConText"

@@ -15,6 +15,7 @@ from spacy.tokens import Doc, Span
 
 from ._medspacy import call_quietly, medspacy_module
 from .base import RuleComponent
+from .fast_patterns import compile_simple_patterns
 from .rule_io import default_rules_path, read_rules
 
 ASSERTION_FLAGS = ("is_negated", "is_uncertain", "is_historical", "is_hypothetical", "is_family")
@@ -83,7 +84,12 @@ class ClinicalContext(RuleComponent):
         context = ConText(self.nlp, name=self.name, rules=None, **self.settings)
         if rules:
             context.add(rules)
+            compile_simple_patterns(context._ConText__matcher, self.nlp.vocab)
         return context
+
+    def _add_to_inner(self, rules: List[Any]) -> None:
+        self._inner.add(rules)
+        compile_simple_patterns(self._inner._ConText__matcher, self.nlp.vocab)
 
     @property
     def context(self):

@@ -13,6 +13,7 @@ from spacy.tokens import Doc
 
 from ._medspacy import call_quietly, medspacy_module
 from .base import RuleComponent
+from .fast_patterns import compile_simple_patterns
 from .context import install_context_extensions
 from .rule_io import default_rules_path, read_rules
 
@@ -66,7 +67,12 @@ class ClinicalSectionizer(RuleComponent):
         sectionizer = Sectionizer(self.nlp, name=self.name, rules=None, **self.settings)
         if rules:
             sectionizer.add(rules)
+            compile_simple_patterns(sectionizer._Sectionizer__matcher, self.nlp.vocab)
         return sectionizer
+
+    def _add_to_inner(self, rules: List[Any]) -> None:
+        self._inner.add(rules)
+        compile_simple_patterns(self._inner._Sectionizer__matcher, self.nlp.vocab)
 
     @property
     def sectionizer(self):

@@ -19,6 +19,7 @@ from spacy.tokens import Doc, Span
 
 from ._medspacy import call_quietly, medspacy_module
 from .base import RuleComponent
+from .fast_patterns import compile_simple_patterns
 
 
 def install_target_extensions() -> None:
@@ -61,7 +62,12 @@ class ClinicalTargetRules(RuleComponent):
         )
         if rules:
             matcher.add(rules)
+            compile_simple_patterns(matcher, self.nlp.vocab)
         return matcher
+
+    def _add_to_inner(self, rules: List[Any]) -> None:
+        self._inner.add(rules)
+        compile_simple_patterns(self._inner, self.nlp.vocab)
 
     @property
     def labels(self) -> List[str]:
