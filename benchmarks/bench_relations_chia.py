@@ -9,7 +9,6 @@ over the same candidates), per label.
 import argparse
 import json
 import time
-from pathlib import Path
 
 from bench_relations_common import (
     ROOT,

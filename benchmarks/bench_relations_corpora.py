@@ -14,7 +14,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 import spacy
-from spacy.tokens import DocBin, Span, SpanGroup
+from spacy.tokens import DocBin, SpanGroup
 from spacy.util import filter_spans
 
 from spacy_clinicalbert.relations import Relation, set_relations

@@ -10,16 +10,22 @@ from .data import (
     relation_key,
     set_relations,
 )
+from .candidates import CandidateGenerator
+from .gold_entities import copy_gold_entities
+from .scorer import score_relations
 
 install_extensions()
 
 __all__ = [
+    "CandidateGenerator",
     "Relation",
     "add_relation",
     "clear_relations",
+    "copy_gold_entities",
     "get_relations",
     "has_relations",
     "install_extensions",
     "relation_key",
+    "score_relations",
     "set_relations",
 ]

@@ -300,11 +300,17 @@ class RelationExtractor(TrainablePipe):
         return losses
 
     def _loss(self, logits: numpy.ndarray, Y: numpy.ndarray) -> Tuple[float, numpy.ndarray]:
-        """Binary cross-entropy (sigmoid) or cross-entropy (softmax), mean over pairs."""
+        """Mean loss over pairs and its gradient with respect to the logits."""
         if logits.shape[0] == 0:
             return 0.0, logits
         probs = self._probabilities(logits)
-        n = logits.shape[0]
+        loss, d_probs = self._loss_from_probs(probs, Y)
+        return loss, d_probs
+
+    def _loss_from_probs(self, probs: numpy.ndarray, Y: numpy.ndarray) -> Tuple[float, numpy.ndarray]:
+        """Binary cross-entropy (sigmoid) or cross-entropy (softmax), mean over pairs.
+        For both, the gradient with respect to the logits is probs - targets."""
+        n = max(probs.shape[0], 1)
         eps = 1e-7
         if self.cfg["multi_label"]:
             loss = -(Y * numpy.log(probs + eps) + (1 - Y) * numpy.log(1 - probs + eps)).sum()
@@ -315,13 +321,7 @@ class RelationExtractor(TrainablePipe):
     def get_loss(self, examples: Iterable[Example], scores) -> Tuple[float, numpy.ndarray]:
         """Loss of `predict` output against the gold relations of `examples`."""
         pairs, probs = scores
-        Y = self._targets(list(examples), pairs)
-        eps = 1e-7
-        if self.cfg["multi_label"]:
-            loss = -(Y * numpy.log(probs + eps) + (1 - Y) * numpy.log(1 - probs + eps)).sum()
-        else:
-            loss = -(Y * numpy.log(probs + eps)).sum()
-        return float(loss / max(len(pairs), 1)), (probs - Y)
+        return self._loss_from_probs(probs, self._targets(list(examples), pairs))
 
     # ---- initialize / score -----------------------------------------------------
     def initialize(

@@ -14,7 +14,7 @@ under the same candidate constraints, the most frequent label of its entity-type
 pair; every evaluation shows it so it is clear what the model adds.
 """
 from collections import Counter
-from typing import Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple
+from typing import Callable, Dict, Iterable, Optional, Sequence, Set, Tuple
 
 from spacy.tokens import Doc, Span
 from spacy.training import Example
