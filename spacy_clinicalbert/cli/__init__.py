@@ -11,7 +11,10 @@ app = typer.Typer(
 # Each command module registers itself on `app` when imported.
 from . import fetch_model  # noqa: E402,F401
 from . import pretrain  # noqa: E402,F401
-from . import convert  # noqa: E402,F401
 from . import table  # noqa: E402,F401
+from . import convert  # noqa: E402,F401
+from . import base_model  # noqa: E402,F401
+from . import package  # noqa: E402,F401
+from . import assemble  # noqa: E402,F401
 from . import evaluate  # noqa: E402,F401
 from . import quantize  # noqa: E402,F401
