@@ -28,12 +28,21 @@ def trim_whitespace(text: str, start: int, end: int):
 
 
 def align_span(
-    doc: Doc, start: int, end: int, label: str, mode: str, stats: ConversionStats, where: str
+    doc: Doc,
+    start: int,
+    end: int,
+    label: str,
+    mode: str,
+    stats: ConversionStats,
+    where: str,
+    text: Optional[str] = None,
 ) -> Optional[Span]:
-    """A token span for [start, end), or None when the mode cannot keep it (counted)."""
+    """A token span for [start, end), or None when the mode cannot keep it (counted).
+    Pass `text` (= doc.text) when aligning many spans: `doc.text` is rebuilt on each access."""
     if mode not in ALIGNMENT_MODES:
         raise ValueError(f"alignment must be one of {', '.join(ALIGNMENT_MODES)}, got {mode!r}")
-    t_start, t_end = trim_whitespace(doc.text, start, end)
+    text = doc.text if text is None else text
+    t_start, t_end = trim_whitespace(text, start, end)
     if t_start == t_end:
         stats.omit("entity_fragment_only_whitespace", where)
         return None
@@ -43,7 +52,7 @@ def align_span(
     if span is not None:
         return span
     if mode == "strict":
-        snippet = doc.text[t_start:t_end]
+        snippet = text[t_start:t_end]
         toks = doc.char_span(t_start, t_end, alignment_mode="expand")
         raise CorpusError(
             where,

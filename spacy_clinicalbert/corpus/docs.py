@@ -108,6 +108,7 @@ def build_doc(nlp: Language, record: AnnotatedText, opts: BuildOptions, stats: C
     if record.words is not None and doc.text != record.text:
         raise CorpusError(record.source, f"record {record.id}: tokens do not rebuild the text")
     doc._.note_id = record.id
+    doc_text = doc.text  # built once: Doc.text joins all tokens on every access
 
     spans: Dict[str, Span] = {}
     fragments: List[Span] = []
@@ -138,7 +139,7 @@ def build_doc(nlp: Language, record: AnnotatedText, opts: BuildOptions, stats: C
         for s, e in sorted(ent.fragments):
             if prepared is not None:
                 s, e = prepared.span_to_prepared(s, e)
-            span = align_span(doc, s, e, ent.label, opts.alignment, stats, ent.where)
+            span = align_span(doc, s, e, ent.label, opts.alignment, stats, ent.where, doc_text)
             if span is not None:
                 frag_spans.append(span)
         if len(frag_spans) < len(ent.fragments):
