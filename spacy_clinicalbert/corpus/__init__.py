@@ -10,7 +10,7 @@ from .docs import BuildOptions, build_doc, install_extensions, select_ents
 from .records import AnnotatedText, AttributeAnn, CorpusError, EntityAnn, RelationAnn
 from .splits import assign_groups, parse_ratios, read_split_lists
 from .stats import ConversionStats
-from .writer import read_docbin, write_splits
+from .writer import msgpack_registries_cached, read_docbin, write_splits
 
 install_extensions()
 
@@ -29,6 +29,7 @@ __all__ = [
     "convert",
     "get_reader",
     "make_nlp",
+    "msgpack_registries_cached",
     "parse_ratios",
     "read_docbin",
     "read_records",
