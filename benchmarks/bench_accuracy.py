@@ -23,6 +23,7 @@ import os
 import subprocess
 import sys
 import time
+from itertools import islice
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -62,7 +63,7 @@ def subset(src: Path, dst: Path, limit: int) -> Path:
     if not limit:
         return src
     nlp = spacy.blank("en")
-    docs = list(DocBin().from_disk(src).get_docs(nlp.vocab))[:limit]
+    docs = list(islice(DocBin().from_disk(src).get_docs(nlp.vocab), limit))
     DocBin(docs=docs, store_user_data=True).to_disk(dst)
     return dst
 

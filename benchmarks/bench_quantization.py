@@ -159,13 +159,13 @@ def main() -> None:
             "raw_int8_vs_raw_fp32": speedup,
             "pipe_int8_vs_raw_fp32": pipe_vs_raw,
             "pipe_int8_vs_pipe_fp32": fig["pipe_int8"]["words_per_s"] / fig["pipe_fp32"]["words_per_s"],
-            "target_1_5x_holds": pipe_vs_raw >= 1.5,
+            "target_1_5x_holds": speedup >= 1.5,  # the encoder: int8 vs the fp32 raw forward
         }
         print(f"\n{n_threads} thread(s): {'system':<10} {'words/s':>8} load1")
         for n, f in fig.items():
             print(f"{'':15}{n:<10} {f['words_per_s']:>8.0f} {min(f['load1']):.1f}-{max(f['load1']):.1f}")
-        print(f"  int8 raw / fp32 raw {speedup:.2f}x; int8 pipeline / fp32 raw {pipe_vs_raw:.2f}x "
-              f"(target >= 1.5x: {'HOLDS' if pipe_vs_raw >= 1.5 else 'FAILS'})")
+        print(f"  encoder int8 / fp32 raw forward {speedup:.2f}x (target >= 1.5x: "
+              f"{'HOLDS' if speedup >= 1.5 else 'FAILS'}); int8 pipeline / fp32 raw {pipe_vs_raw:.2f}x")
 
     # Agreement of hidden states on the same windows.
     dequantize_pipeline(nlp)

@@ -149,10 +149,12 @@ def make_systems(nlp, nlp_rules, texts: List[str], batch_size: int, with_hf: boo
 
     trf = trf_pipe_name(nlp)
     pipe = nlp.get_pipe(trf)
-    model_dir = pipe.model.attrs["name"]
-    from spacy_clinicalbert.transformer.model_resolution import resolve_base_model
+    # The pipeline's own encoder and tokenizer, so raw and HF runs use the very same weights.
+    import tempfile
 
-    model_dir = resolve_base_model(model_dir)
+    model_dir = tempfile.mkdtemp(prefix="bench_speed_encoder_")
+    pipe.model.transformer.save_pretrained(model_dir)
+    pipe.model.tokenizer.save_pretrained(model_dir)
     cleanup = [n for n in nlp.pipe_names if nlp.get_pipe_meta(n).factory == "clinicalbert_cleanup"]
 
     # Windows exactly as the pipeline makes them (texts of the spans), grouped per nlp.pipe batch.
