@@ -63,8 +63,8 @@ def test_tiny_bert_learns_what_all_pairs_gets_wrong(tiny_bert):
     assert scores["rel_micro_f"] >= 0.9
 
 
-@pytest.mark.parametrize("settings", [{"multi_label": False}, {"negative_ratio": 1.0}])
-def test_tok2vec_softmax_and_negative_sampling(settings):
+@pytest.mark.parametrize("settings", [{"multi_label": True}, {"negative_ratio": 1.0}])
+def test_tok2vec_sigmoid_and_negative_sampling(settings):
     spacy.util.fix_random_seed(0)
     nlp = tok2vec_pipeline(**settings)
     train(nlp, with_gold_entities(synthetic_docs(nlp.vocab, 240, seed=1)), epochs=6)
@@ -112,7 +112,7 @@ def test_empty_docs_and_batches_without_candidates(trained):
     assert get_relations(docs[4])
     rel = trained.get_pipe("clinical_relations")
     pairs, probs = rel.predict([trained.make_doc("aspirin only")])
-    assert len(pairs) == 0 and probs.shape == (0, 1)
+    assert len(pairs) == 0 and probs.shape == (0, 2)  # softmax: no-relation + ADE
     # Training on a batch with no candidate pair at all: zero loss, no error.
     losses = rel.update(_no_candidate_examples(trained))
     assert losses["clinical_relations"] == 0.0
@@ -146,6 +146,7 @@ def test_symmetric_labels_written_once_in_offset_order(trained):
     rel = RelationExtractor(
         trained.vocab, trained.get_pipe("clinical_relations").model, "x",
         candidates=trained.get_pipe("clinical_relations").candidates, symmetric_labels=["ADE"],
+        multi_label=True,
     )
     rel.cfg["labels"] = ["ADE"]
     doc = trained.make_doc("aspirin and warfarin")
