@@ -20,10 +20,10 @@ Work files go to --work (default /tmp/bench_accuracy); results to benchmarks/res
 import argparse
 import json
 import os
+import random
 import subprocess
 import sys
 import time
-from itertools import islice
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -56,14 +56,19 @@ def convert(task: str, out: Path, log: Path) -> None:
 
 
 def subset(src: Path, dst: Path, limit: int) -> Path:
-    """The first `limit` docs of a DocBin (whole file when limit is 0); user data kept."""
+    """`limit` docs drawn at random (seed 0) from a DocBin (whole file when limit is 0).
+
+    Not the first ones: converted files can be ordered (ADE: positive sentences first).
+    """
     from spacy.tokens import DocBin
     import spacy
 
     if not limit:
         return src
     nlp = spacy.blank("en")
-    docs = list(islice(DocBin().from_disk(src).get_docs(nlp.vocab), limit))
+    docs = list(DocBin().from_disk(src).get_docs(nlp.vocab))
+    if limit < len(docs):
+        docs = [docs[i] for i in sorted(random.Random(0).sample(range(len(docs)), limit))]
     DocBin(docs=docs, store_user_data=True).to_disk(dst)
     return dst
 
@@ -96,9 +101,9 @@ def main() -> None:
     parser.add_argument("--task", choices=["ade", "mtsamples"], default="ade")
     parser.add_argument("--domain-model", help="a domain-pretrained encoder folder to compare with MiniLM")
     parser.add_argument("--max-steps", type=int, default=300)
-    parser.add_argument("--train-limit", type=int, default=0, help="first N training docs (0: all)")
+    parser.add_argument("--train-limit", type=int, default=0, help="N training docs drawn at random (0: all)")
     parser.add_argument("--dev-limit", type=int, default=300, help="dev docs scored during training")
-    parser.add_argument("--test-limit", type=int, default=0, help="first N test docs (0: all)")
+    parser.add_argument("--test-limit", type=int, default=0, help="N test docs drawn at random (0: all)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--work", default="/tmp/bench_accuracy")
     parser.add_argument("--output", default=str(REPO / "benchmarks" / "results" / "accuracy.json"))
