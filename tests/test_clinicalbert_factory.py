@@ -73,3 +73,13 @@ def test_mixed_precision_off_on_cpu(tiny_bert):
     nlp = spacy.blank("en")
     pipe = nlp.add_pipe("clinicalbert", config={"model": {"name": str(tiny_bert)}})
     assert pipe.model.layers[0].shims[0]._mixed_precision is False
+
+
+def test_empty_and_whitespace_docs(tiny_bert):
+    nlp = spacy.blank("en")
+    nlp.add_pipe("clinicalbert",
+                 config={"model": {"name": str(tiny_bert)}, "release_trf_data": False})
+    nlp.initialize()
+    docs = list(nlp.pipe(["", "   ", "pain", ""]))
+    assert [len(doc) for doc in docs] == [0, 1, 1, 0]
+    assert docs[2]._.trf_data.align.lengths[0] > 0

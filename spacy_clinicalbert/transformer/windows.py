@@ -68,6 +68,8 @@ class WordpieceWindows:
         self._counts.update((text, len(ids)) for text, ids in zip(texts, encoded))
 
     def _doc_windows(self, doc: Doc, tokenizer, budget: int) -> List[Span]:
+        if len(doc) == 0:
+            return []  # as strided_spans: an empty doc has no window
         counts = [self._counts[token.text] for token in doc]
         spans: List[Span] = []
         start = 0
