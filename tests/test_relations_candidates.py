@@ -65,3 +65,27 @@ def test_learned_pairs_and_floor_labels():
     rows = learn_type_pairs([("D", "A", "x")] * 3 + [("D", "A", "y")] * 5 + [("A", "D", "z")])
     assert rows[0] == ["D", "A", "y", 5]
     assert most_frequent_labels(rows) == {("D", "A"): "y", ("A", "D"): "z"}
+
+
+@pytest.mark.parametrize("max_distance", [0, 3, 10, -1])
+def test_windowed_pairs_match_all_pairs_scan(max_distance):
+    """The bisect window must return exactly what checking every pair returns."""
+    import random
+
+    rng = random.Random(max_distance)
+    doc = spacy.blank("en")(" ".join(f"w{i}" for i in range(300)))
+    ents = []
+    for _ in range(80):  # overlapping and nested spans of several widths
+        start = rng.randrange(0, 295)
+        ents.append(Span(doc, start, start + rng.randint(1, 5), label=rng.choice("AB")))
+    gen = CandidateGenerator(max_distance=max_distance, sentence_window=-1)
+    expected = []
+    for head in ents:
+        for tail in ents:
+            if head is tail or (head.start, head.end) == (tail.start, tail.end):
+                continue
+            gap = max(head.start, tail.start) - min(head.end, tail.end)
+            if max_distance >= 0 and gap > max_distance:
+                continue
+            expected.append((head, tail))
+    assert gen.pairs(doc, ents) == expected
