@@ -8,7 +8,7 @@ ratios.
 import random
 from collections import Counter, OrderedDict
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Dict, Iterable, Optional, Sequence, Tuple
 
 from .records import CorpusError
 

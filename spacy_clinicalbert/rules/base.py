@@ -13,7 +13,9 @@ import srsly
 from spacy.language import Language
 from spacy.util import ensure_path
 
-from .rule_io import RulesArg, load_rules_arg, read_rules, rule_to_dict
+from ._medspacy import medspacy_module
+from .fast_patterns import compile_simple_patterns
+from .rule_io import RulesArg, default_rules_path, load_rules_arg, read_rules, rule_to_dict
 
 RULES_FILE = "rules.jsonl"
 
@@ -119,3 +121,34 @@ class RuleComponent:
             )
         self._reset(read_rules(self.kind, rules_path))
         return self
+
+
+class MedspacyRuleComponent(RuleComponent):
+    """A rule component around one medspaCy pipe class (ConText, Sectionizer).
+
+    Subclasses set `medspacy_module` and `medspacy_class` and keep the keyword
+    arguments for that class in `self.settings` (with `language_code`). Simple
+    token patterns go through spaCy's phrase matcher (see fast_patterns).
+    """
+
+    medspacy_module: str = ""
+    medspacy_class: str = ""
+
+    def _default_rules(self) -> List[Any]:
+        path = default_rules_path(self.kind, self.settings["language_code"])
+        return read_rules(self.kind, path)
+
+    def _matcher(self, inner):
+        return getattr(inner, f"_{self.medspacy_class}__matcher")  # name-mangled in medspaCy
+
+    def _build(self, rules: List[Any]):
+        cls = getattr(medspacy_module(self.medspacy_module), self.medspacy_class)
+        inner = cls(self.nlp, name=self.name, rules=None, **self.settings)
+        if rules:
+            inner.add(rules)
+            compile_simple_patterns(self._matcher(inner), self.nlp.vocab)
+        return inner
+
+    def _add_to_inner(self, rules: List[Any]) -> None:
+        self._inner.add(rules)
+        compile_simple_patterns(self._matcher(self._inner), self.nlp.vocab)

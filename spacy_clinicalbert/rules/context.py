@@ -13,10 +13,8 @@ from typing import Any, Dict, Iterable, List, Optional, Union
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-from ._medspacy import call_quietly, medspacy_module
-from .base import RuleComponent
-from .fast_patterns import compile_simple_patterns
-from .rule_io import default_rules_path, read_rules
+from ._medspacy import call_quietly
+from .base import MedspacyRuleComponent
 
 ASSERTION_FLAGS = ("is_negated", "is_uncertain", "is_historical", "is_hypothetical", "is_family")
 
@@ -29,10 +27,12 @@ def install_context_extensions() -> None:
         Span.set_extension("context_cues", default=())
 
 
-class ClinicalContext(RuleComponent):
+class ClinicalContext(MedspacyRuleComponent):
     """ConText over `doc.ents` (or a span group) with saved, user-extensible rules."""
 
     kind = "context"
+    medspacy_module = "context"
+    medspacy_class = "ConText"
 
     def __init__(
         self,
@@ -75,21 +75,6 @@ class ClinicalContext(RuleComponent):
         self.keep_graph = keep_graph
         install_context_extensions()
         super().__init__(nlp, name, default_rules=default_rules)
-
-    def _default_rules(self) -> List[Any]:
-        return read_rules("context", default_rules_path("context", self.settings["language_code"]))
-
-    def _build(self, rules: List[Any]):
-        ConText = medspacy_module("context").ConText
-        context = ConText(self.nlp, name=self.name, rules=None, **self.settings)
-        if rules:
-            context.add(rules)
-            compile_simple_patterns(context._ConText__matcher, self.nlp.vocab)
-        return context
-
-    def _add_to_inner(self, rules: List[Any]) -> None:
-        self._inner.add(rules)
-        compile_simple_patterns(self._inner._ConText__matcher, self.nlp.vocab)
 
     @property
     def context(self):

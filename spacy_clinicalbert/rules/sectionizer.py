@@ -6,22 +6,22 @@ some sections get assertion flags (family history -> `is_family`, past medical
 history -> `is_historical`, patient instructions / education / allergy ->
 `is_hypothetical`), exactly as medspaCy does.
 """
-from typing import Any, Dict, List, Optional, Union
+from typing import Any, Dict, Optional, Union
 
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from ._medspacy import call_quietly, medspacy_module
-from .base import RuleComponent
-from .fast_patterns import compile_simple_patterns
+from ._medspacy import call_quietly
+from .base import MedspacyRuleComponent
 from .context import install_context_extensions
-from .rule_io import default_rules_path, read_rules
 
 
-class ClinicalSectionizer(RuleComponent):
+class ClinicalSectionizer(MedspacyRuleComponent):
     """Section headers by rule; each section runs to the next header (or `max_section_length`)."""
 
     kind = "section"
+    medspacy_module = "section_detection"
+    medspacy_class = "Sectionizer"
 
     def __init__(
         self,
@@ -58,21 +58,6 @@ class ClinicalSectionizer(RuleComponent):
         )
         install_context_extensions()
         super().__init__(nlp, name, default_rules=default_rules)
-
-    def _default_rules(self) -> List[Any]:
-        return read_rules("section", default_rules_path("section", self.settings["language_code"]))
-
-    def _build(self, rules: List[Any]):
-        Sectionizer = medspacy_module("section_detection").Sectionizer
-        sectionizer = Sectionizer(self.nlp, name=self.name, rules=None, **self.settings)
-        if rules:
-            sectionizer.add(rules)
-            compile_simple_patterns(sectionizer._Sectionizer__matcher, self.nlp.vocab)
-        return sectionizer
-
-    def _add_to_inner(self, rules: List[Any]) -> None:
-        self._inner.add(rules)
-        compile_simple_patterns(self._inner._Sectionizer__matcher, self.nlp.vocab)
 
     @property
     def sectionizer(self):
