@@ -134,6 +134,14 @@ class MedspacyRuleComponent(RuleComponent):
     medspacy_module: str = ""
     medspacy_class: str = ""
 
+    @staticmethod
+    def check_span_settings(name: str, input_span_type: str, span_attrs: Any) -> None:
+        """Refuse settings medspaCy would only trip over at the first doc."""
+        if input_span_type not in ("ents", "group"):
+            raise ValueError(f"{name}: input_span_type must be 'ents' or 'group', got {input_span_type!r}.")
+        if isinstance(span_attrs, str) and span_attrs != "default":
+            raise ValueError(f"{name}: span_attrs must be 'default', null or a mapping, got {span_attrs!r}.")
+
     def _default_rules(self) -> List[Any]:
         path = default_rules_path(self.kind, self.settings["language_code"])
         return read_rules(self.kind, path)

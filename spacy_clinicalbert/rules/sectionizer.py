@@ -40,10 +40,7 @@ class ClinicalSectionizer(MedspacyRuleComponent):
         span_group: str,
         apply_sentence_boundary: bool,
     ):
-        if input_span_type not in ("ents", "group"):
-            raise ValueError(f"{name}: input_span_type must be 'ents' or 'group', got {input_span_type!r}.")
-        if isinstance(span_attrs, str) and span_attrs != "default":
-            raise ValueError(f"{name}: span_attrs must be 'default', null or a mapping, got {span_attrs!r}.")
+        self.check_span_settings(name, input_span_type, span_attrs)
         self.settings = dict(
             language_code=language_code,
             max_section_length=max_section_length,
