@@ -33,6 +33,7 @@ HEADS = {"clinical_relations": ("rel", "doc.ents (ner)"),
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--minutes", type=float, default=45.0, help="wall-time cap for training")
+    ap.add_argument("--threads", type=int, default=2, help="torch threads for training")
     ap.add_argument("--corpus", default="corpus/relations_ade")
     ap.add_argument("--output", default="training/relations_ade")
     ap.add_argument("--model", default=None, help="pipeline to score (default: OUTPUT/model-best)")
@@ -44,6 +45,7 @@ def main():
         results["training"] = train_capped(
             ROOT / "configs" / "relations_ade_minilm.cfg", ROOT / args.output, args.minutes,
             [f"--paths.train={corpus / 'train.spacy'}", f"--paths.dev={corpus / 'dev.spacy'}"],
+            threads=args.threads,
         )
     model_path = Path(args.model) if args.model else ROOT / args.output / "model-best"
     nlp = load(model_path)

@@ -83,15 +83,29 @@ class CandidateGenerator:
         """Ordered pairs among `ents` (spans of `doc`) under the constraints."""
         if len(ents) < 2:
             return []
+        tails_of = None
+        if type_pairs is not None:
+            # Index allowed tail labels by head label, and drop entities no allowed pair
+            # uses: a noisy recognizer early in training can propose hundreds of spans.
+            tails_of = {}
+            for head_label, tail_label in type_pairs:
+                tails_of.setdefault(head_label, set()).add(tail_label)
+            used = set(tails_of) | {t for tails in tails_of.values() for t in tails}
+            ents = [span for span in ents if span.label_ in used]
+            if len(ents) < 2:
+                return []
         sent_ids = self._sentence_ids(doc) if self.sentence_window >= 0 else None
         nearby = self._nearby(ents)
         pairs = []
         for i, head in enumerate(ents):
+            allowed_tails = tails_of.get(head.label_) if tails_of is not None else None
+            if tails_of is not None and not allowed_tails:
+                continue
             for j in nearby(head):
                 tail = ents[j]
                 if i == j:
                     continue
-                if type_pairs is not None and (head.label_, tail.label_) not in type_pairs:
+                if allowed_tails is not None and tail.label_ not in allowed_tails:
                     continue
                 if (head.start, head.end) == (tail.start, tail.end):
                     continue

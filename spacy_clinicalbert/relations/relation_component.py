@@ -79,6 +79,7 @@ class RelationExtractor(TrainablePipe):
         negative_ratio: float = -1.0,
         symmetric_labels: Sequence[str] = (),
         training_entities: str = "gold",
+        max_predicted_entities: int = 64,
         scorer: Optional[Callable] = None,
     ):
         if training_entities not in TRAINING_ENTITIES:
@@ -102,6 +103,7 @@ class RelationExtractor(TrainablePipe):
             "negative_ratio": float(negative_ratio),
             "symmetric_labels": list(symmetric_labels),
             "training_entities": training_entities,
+            "max_predicted_entities": int(max_predicted_entities),
         }
 
     # ---- labels -----------------------------------------------------------------
@@ -151,6 +153,8 @@ class RelationExtractor(TrainablePipe):
         spans, rows, unmapped = [], [], 0
         for i, doc in enumerate(docs):
             ents = self.candidates.entities(doc) if source_docs is None or union else []
+            if union:
+                ents = self._limit_predicted(ents)
             if source_docs is not None:
                 for span in self.candidates.entities(source_docs[i]):
                     mapped = _map_span(doc, span)
@@ -174,6 +178,16 @@ class RelationExtractor(TrainablePipe):
                 "align with the predicted tokenization.", unmapped
             )
         return _PairSet(spans, PairBatch.from_rows(rows))
+
+    def _limit_predicted(self, ents: List[Span]) -> List[Span]:
+        """At most `max_predicted_entities` predicted entities per training doc, drawn at
+        random: an untrained spancat can propose hundreds of spans per sentence, whose
+        pairs would swamp the early batches (training only; inference keeps every one)."""
+        cap = self.cfg.get("max_predicted_entities", -1)
+        if cap < 0 or len(ents) <= cap:
+            return ents
+        keep = sorted(random.sample(range(len(ents)), cap))
+        return [ents[k] for k in keep]
 
     # ---- inference --------------------------------------------------------------
     def predict(self, docs: Iterable[Doc]):
@@ -422,6 +436,7 @@ def _map_span(doc: Doc, span: Span) -> Optional[Span]:
         "negative_ratio": -1.0,
         "symmetric_labels": [],
         "training_entities": "gold",
+        "max_predicted_entities": 64,
         "scorer": {"@scorers": "spacy-clinicalbert.relation_scorer.v1"},
     },
     default_score_weights={
@@ -441,6 +456,7 @@ def make_clinical_relations(
     negative_ratio: float,
     symmetric_labels: List[str],
     training_entities: str,
+    max_predicted_entities: int,
     scorer: Optional[Callable],
 ) -> RelationExtractor:
     """Trainable relation extractor over entity pairs (see RelationExtractor).
@@ -449,6 +465,9 @@ def make_clinical_relations(
         (negative: keep all). training_entities: "gold", "predicted" or
         "gold+predicted" entities as the candidate source while training ("predicted"
         needs the recognizer in annotating_components); inference uses the doc's own.
+    max_predicted_entities: in "gold+predicted" training, predicted entities kept per
+        doc (a random subset beyond it; negative: all), so an untrained recognizer's
+        flood of spans cannot swamp the first batches.
     """
     return RelationExtractor(
         nlp.vocab,
@@ -460,5 +479,6 @@ def make_clinical_relations(
         negative_ratio=negative_ratio,
         symmetric_labels=symmetric_labels,
         training_entities=training_entities,
+        max_predicted_entities=max_predicted_entities,
         scorer=scorer,
     )
