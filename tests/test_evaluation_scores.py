@@ -130,3 +130,24 @@ def test_bad_data_files(tmp_path):
     junk.write_bytes(b"not a docbin")
     with pytest.raises(EvaluationError, match="junk.spacy: not a readable spaCy DocBin"):
         evaluate_pipeline("tiny", junk, nlp=nlp, progress=False)
+
+
+def test_single_label_multilabel_scores_the_positive_class():
+    """One label (ADE sentence yes/no): figures are for the label, not for its absence."""
+    nlp = build_nlp(relations=False)
+    # gold ADE: 1 1 1 0 0 0 0 0; predicted: 1 1 0 1 0 0 0 0 -> TP 2, FP 1, FN 1, TN 4
+    gold = [1, 1, 1, 0, 0, 0, 0, 0]
+    pred = [0.9, 0.8, 0.2, 0.7, 0.1, 0.3, 0.2, 0.4]
+    examples = []
+    for g, s in zip(gold, pred):
+        ref, hyp = Doc(nlp.vocab, words=["x"]), Doc(nlp.vocab, words=["x"])
+        ref.cats, hyp.cats = {"ADE": float(g)}, {"ADE": s}
+        examples.append(Example(hyp, ref))
+    cats = score_categories(examples)
+    assert cats["mode"] == "multilabel"
+    ade = cats["per_type"]["ADE"]
+    assert ade["support"] == 3 and ade["predicted"] == 3
+    assert ade["p"] == pytest.approx(2 / 3) and ade["r"] == pytest.approx(2 / 3)
+    assert cats["confusion_per_label"]["ADE"] == [[4, 1], [1, 2]]
+    assert cats["micro"]["f"] == pytest.approx(2 / 3)
+    assert cats["accuracy"] == pytest.approx(6 / 8)

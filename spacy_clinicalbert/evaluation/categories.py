@@ -63,7 +63,7 @@ def score_categories(
 ) -> Dict:
     """Scores over the docs with gold categories; see the module docstring for the rules."""
     from sklearn.metrics import (
-        accuracy_score, confusion_matrix, multilabel_confusion_matrix,
+        accuracy_score, confusion_matrix,
         precision_recall_fscore_support,
     )
 
@@ -109,15 +109,24 @@ def score_categories(
         result["threshold"] = threshold
         result["accuracy"] = float(accuracy_score(gold, pred))  # exact match of the label set
         result["hamming_accuracy"] = float((gold == pred).mean())
-        p, r, f, support = precision_recall_fscore_support(
-            gold, pred, average=None, zero_division=0
-        )
-        mp, mr, mf, _ = precision_recall_fscore_support(gold, pred, average="micro", zero_division=0)
+        # Label by label as binary problems: scikit-learn reads a one-column indicator
+        # matrix (a single label such as ADE) as a binary target and would report
+        # the negative class first.
+        p, r, f, support = (numpy.zeros(len(labels)) for _ in range(4))
+        counts = numpy.zeros((len(labels), 2, 2), dtype=int)
+        for j in idx:
+            scores_j = precision_recall_fscore_support(
+                gold[:, j], pred[:, j], average="binary", pos_label=True, zero_division=0
+            )
+            p[j], r[j], f[j] = scores_j[:3]
+            support[j] = int(gold[:, j].sum())
+            counts[j] = confusion_matrix(gold[:, j], pred[:, j], labels=[False, True])
+        tp, fp, fn = counts[:, 1, 1].sum(), counts[:, 0, 1].sum(), counts[:, 1, 0].sum()
+        mp = tp / (tp + fp) if tp + fp else 0.0
+        mr = tp / (tp + fn) if tp + fn else 0.0
+        mf = 2 * mp * mr / (mp + mr) if mp + mr else 0.0
         result["micro"] = {"p": float(mp), "r": float(mr), "f": float(mf)}
-        per_label = multilabel_confusion_matrix(gold, pred)
-        result["confusion_per_label"] = {
-            lab: per_label[j].tolist() for j, lab in enumerate(labels)
-        }
+        result["confusion_per_label"] = {lab: counts[j].tolist() for j, lab in enumerate(labels)}
     auc = _roc_auc(gold, scores, labels)
     n_pred = pred.sum(axis=0)
     per_type = {}
