@@ -72,8 +72,8 @@ TOK2VEC = {
 }
 
 
-def relation_config(tok2vec=None, **settings) -> dict:
-    model = {"@architectures": "spacy-clinicalbert.RelationModel.v1", "hidden_width": 64}
+def relation_config(tok2vec=None, architecture="spacy-clinicalbert.RelationModel.v1", **settings) -> dict:
+    model = {"@architectures": architecture, "hidden_width": 64}
     if tok2vec is not None:
         model["tok2vec"] = tok2vec
     return {"model": model, **settings}

@@ -181,3 +181,26 @@ def test_spacy_evaluate_prints_relation_scores(trained, tmp_path, capsys):
     out = capsys.readouterr().out
     assert "SPAN F" in out and "ALL-PAIRS FLOOR (micro)" in out and "ADE" in out
     assert scores["rel_micro_f"] >= 0.9 and scores["rel_floor_micro_f"] == pytest.approx(2 / 3)
+
+
+def test_boundary_model_with_boundary_negatives_learns_the_task():
+    spacy.util.fix_random_seed(0)
+    nlp = tok2vec_pipeline(architecture="spacy-clinicalbert.RelationModel.v2", boundary_negatives=2)
+    train(nlp, with_gold_entities(synthetic_docs(nlp.vocab, 240, seed=1)), epochs=6)
+    scores = nlp.evaluate(with_gold_entities(synthetic_docs(nlp.vocab, 80, seed=2)))
+    assert scores["rel_micro_f"] >= 0.9 > scores["rel_floor_micro_f"]
+    # 3 head/tail blocks + 8 boundary tokens of width 48, 2 labels of 32, 3 sizes of 16.
+    assert nlp.get_pipe("clinical_relations").model.layers[1].layers[0].get_dim("nI") == 11 * 48 + 64 + 48
+
+
+def test_boundary_negatives_shift_one_boundary_and_keep_the_label():
+    random.seed(0)
+    nlp = tok2vec_pipeline(boundary_negatives=4)
+    rel = nlp.get_pipe("clinical_relations")
+    doc = nlp.make_doc("severe skin rash after warfarin today")
+    gold = [Span(doc, 1, 3, label="AE"), Span(doc, 4, 5, label="DRUG")]
+    shifted = rel._boundary_negatives(doc, gold)
+    got = sorted((s.start, s.end, s.label_) for s in shifted)
+    assert got == [(0, 3, "AE"), (1, 2, "AE"), (1, 4, "AE"), (2, 3, "AE"),
+                   (3, 5, "DRUG"), (4, 6, "DRUG")]
+    assert tok2vec_pipeline().get_pipe("clinical_relations")._boundary_negatives(doc, gold) == []

@@ -80,6 +80,7 @@ class RelationExtractor(TrainablePipe):
         symmetric_labels: Sequence[str] = (),
         training_entities: str = "gold",
         max_predicted_entities: int = 64,
+        boundary_negatives: int = 0,
         scorer: Optional[Callable] = None,
     ):
         if training_entities not in TRAINING_ENTITIES:
@@ -104,6 +105,7 @@ class RelationExtractor(TrainablePipe):
             "symmetric_labels": list(symmetric_labels),
             "training_entities": training_entities,
             "max_predicted_entities": int(max_predicted_entities),
+            "boundary_negatives": int(boundary_negatives),
         }
 
     # ---- labels -----------------------------------------------------------------
@@ -156,12 +158,15 @@ class RelationExtractor(TrainablePipe):
             if union:
                 ents = self._limit_predicted(ents)
             if source_docs is not None:
+                gold_ents = []
                 for span in self.candidates.entities(source_docs[i]):
                     mapped = _map_span(doc, span)
                     if mapped is None:
                         unmapped += 1
                     else:
-                        ents.append(mapped)
+                        gold_ents.append(mapped)
+                ents.extend(gold_ents)
+                ents.extend(self._boundary_negatives(doc, gold_ents))
             unique = {(s.start, s.end, s.label_): s for s in ents}
             ents = [unique[k] for k in sorted(unique)]
             doc_pairs = []
@@ -178,6 +183,26 @@ class RelationExtractor(TrainablePipe):
                 "align with the predicted tokenization.", unmapped
             )
         return _PairSet(spans, PairBatch.from_rows(rows))
+
+    def _boundary_negatives(self, doc: Doc, gold_ents: List[Span]) -> List[Span]:
+        """Up to `boundary_negatives` copies of each gold entity with one boundary moved
+        by a token (training only). Pairs over them are negatives, so the head learns
+        that a relation needs the right span, as the end-to-end score does."""
+        n = self.cfg.get("boundary_negatives", 0)
+        if n <= 0 or not gold_ents:
+            return []
+        taken = {(s.start, s.end) for s in gold_ents}
+        out = []
+        for span in gold_ents:
+            shifts = [(span.start - 1, span.end), (span.start, span.end + 1)]
+            if len(span) > 1:
+                shifts += [(span.start + 1, span.end), (span.start, span.end - 1)]
+            shifts = [(a, b) for a, b in shifts
+                      if 0 <= a < b <= len(doc) and (a, b) not in taken
+                      and not doc[a].is_space and not doc[b - 1].is_space]
+            for a, b in random.sample(shifts, min(n, len(shifts))):
+                out.append(Span(doc, a, b, label=span.label_))
+        return out
 
     def _limit_predicted(self, ents: List[Span]) -> List[Span]:
         """At most `max_predicted_entities` predicted entities per training doc, drawn at
@@ -437,6 +462,7 @@ def _map_span(doc: Doc, span: Span) -> Optional[Span]:
         "symmetric_labels": [],
         "training_entities": "gold",
         "max_predicted_entities": 64,
+        "boundary_negatives": 0,
         "scorer": {"@scorers": "spacy-clinicalbert.relation_scorer.v1"},
     },
     default_score_weights={
@@ -457,6 +483,7 @@ def make_clinical_relations(
     symmetric_labels: List[str],
     training_entities: str,
     max_predicted_entities: int,
+    boundary_negatives: int,
     scorer: Optional[Callable],
 ) -> RelationExtractor:
     """Trainable relation extractor over entity pairs (see RelationExtractor).
@@ -468,6 +495,8 @@ def make_clinical_relations(
     max_predicted_entities: in "gold+predicted" training, predicted entities kept per
         doc (a random subset beyond it; negative: all), so an untrained recognizer's
         flood of spans cannot swamp the first batches.
+    boundary_negatives: per gold entity, how many copies with one boundary moved by a
+        token join the training candidates as negatives (0: none).
     """
     return RelationExtractor(
         nlp.vocab,
@@ -480,5 +509,6 @@ def make_clinical_relations(
         symmetric_labels=symmetric_labels,
         training_entities=training_entities,
         max_predicted_entities=max_predicted_entities,
+        boundary_negatives=boundary_negatives,
         scorer=scorer,
     )

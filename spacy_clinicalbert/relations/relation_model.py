@@ -78,6 +78,30 @@ def relation_model_v1(
     the component from the training data; 0 is 'unknown'). nO is the number of
     output columns and is normally inferred at initialize.
     """
+    return _relation_model(tok2vec, hidden_width, label_width, size_width, max_entity_labels,
+                           dropout, nO, boundary_tokens=False)
+
+
+@registry.architectures("spacy-clinicalbert.RelationModel.v2")
+def relation_model_v2(
+    tok2vec: Model[List[Doc], List[Floats2d]],
+    hidden_width: int = 256,
+    label_width: int = 32,
+    size_width: int = 16,
+    max_entity_labels: int = 64,
+    dropout: float = 0.1,
+    nO: Optional[int] = None,
+) -> Model[Tuple[List[Doc], PairBatch], Floats2d]:
+    """RelationModel.v1 plus boundary tokens: the first and last token of each span
+    and the token just outside each end. End to end, a pair over a predicted entity
+    with a wrong boundary is a false positive whatever the relation; these vectors
+    let the head see where a span starts and stops, not only its mean."""
+    return _relation_model(tok2vec, hidden_width, label_width, size_width, max_entity_labels,
+                           dropout, nO, boundary_tokens=True)
+
+
+def _relation_model(tok2vec, hidden_width, label_width, size_width, max_entity_labels, dropout,
+                    nO, *, boundary_tokens: bool) -> Model:
     mlp = chain(Relu(nO=hidden_width, dropout=dropout), Linear(nO=nO))
     return Model(
         "relation_model",
@@ -90,6 +114,7 @@ def relation_model_v1(
             "label_width": label_width,
             "size_width": size_width,
             "max_entity_labels": max_entity_labels,
+            "boundary_tokens": boundary_tokens,
         },
     )
 
@@ -120,13 +145,37 @@ def init(model: Model, X=None, Y=None) -> Model:
     ):
         if not model.has_param(name):
             model.set_param(name, ops.asarray(numpy.random.normal(0, 0.1, (rows, cols)), dtype="f"))
-    n_in = 3 * width + 2 * lw + 3 * sw
+    n_in = _n_pooled(model) * width + 2 * lw + 3 * sw
     if Y is not None and not model.has_dim("nO"):
         model.set_dim("nO", Y.shape[1])
     if model.has_dim("nO"):
         mlp.layers[-1].set_dim("nO", model.get_dim("nO"))
     mlp.initialize(X=ops.alloc2f(2, n_in), Y=Y[:2] if Y is not None else None)
     return model
+
+
+def _n_pooled(model: Model) -> int:
+    """Token-vector blocks per pair: head, tail, context (+ 8 boundary tokens)."""
+    return 11 if model.attrs.get("boundary_tokens") else 3
+
+
+def _pooled_ranges(batch: PairBatch, base: numpy.ndarray, doc_len: numpy.ndarray, boundary: bool):
+    """(starts, ends) in flat token positions of every pooled block of each pair."""
+    ctx_start = numpy.minimum(batch.head_end, batch.tail_end)
+    ctx_end = numpy.maximum(batch.head_start, batch.tail_start)
+    ranges = [(batch.head_start, batch.head_end), (batch.tail_start, batch.tail_end),
+              (ctx_start, ctx_end)]
+    if boundary:
+        for start, end in ((batch.head_start, batch.head_end), (batch.tail_start, batch.tail_end)):
+            before = numpy.maximum(start - 1, 0)
+            after_end = numpy.minimum(end + 1, doc_len)
+            ranges += [
+                (start, start + 1),            # first token
+                (end - 1, end),                # last token
+                (before, start),               # token before (empty at the doc start)
+                (end, after_end),              # token after (empty at the doc end)
+            ]
+    return [(base + a, base + b) for a, b in ranges]
 
 
 def _pooling_matrix(
@@ -163,13 +212,9 @@ def forward(model: Model, inputs: Tuple[List[Doc], PairBatch], is_train: bool):
     X = ops.to_numpy(ops.flatten(tokvecs)) if len(tokvecs) else numpy.zeros((0, 1), "f")
     n_tok = X.shape[0]
     base = offsets[batch.doc_ids]
-    ctx_start = numpy.minimum(batch.head_end, batch.tail_end)
-    ctx_end = numpy.maximum(batch.head_start, batch.tail_start)
-    pools = [
-        _pooling_matrix(base + batch.head_start, base + batch.head_end, n_tok),
-        _pooling_matrix(base + batch.tail_start, base + batch.tail_end, n_tok),
-        _pooling_matrix(base + ctx_start, base + ctx_end, n_tok),
-    ]
+    ranges = _pooled_ranges(batch, base, lengths[batch.doc_ids],
+                            bool(model.attrs.get("boundary_tokens")))
+    pools = [_pooling_matrix(starts, ends, n_tok) for starts, ends in ranges]
     pooled = [numpy.asarray(P @ X, dtype="f") for P in pools]
     E_label = ops.to_numpy(model.get_param("E_label"))
     E_width = ops.to_numpy(model.get_param("E_width"))
@@ -188,7 +233,9 @@ def forward(model: Model, inputs: Tuple[List[Doc], PairBatch], is_train: bool):
     def backprop(d_scores: Floats2d):
         d_feats = ops.to_numpy(bp_mlp(d_scores))
         splits = numpy.cumsum(widths)[:-1]
-        d_head, d_tail, d_ctx, d_hl, d_tl, d_hw, d_tw, d_dist = numpy.split(d_feats, splits, axis=1)
+        blocks = numpy.split(d_feats, splits, axis=1)
+        d_pooled = blocks[: len(pools)]
+        d_hl, d_tl, d_hw, d_tw, d_dist = blocks[len(pools):]
         for name, grads in (
             ("E_label", ((head_lab, d_hl), (tail_lab, d_tl))),
             ("E_width", ((head_w, d_hw), (tail_w, d_tw))),
@@ -199,7 +246,7 @@ def forward(model: Model, inputs: Tuple[List[Doc], PairBatch], is_train: bool):
                 numpy.add.at(table, idx, grad)
             model.inc_grad(name, ops.asarray(table, dtype="f"))
         dX = numpy.zeros((n_tok, X.shape[1]), dtype="f")
-        for P, d in zip(pools, (d_head, d_tail, d_ctx)):
+        for P, d in zip(pools, d_pooled):
             dX += numpy.asarray(P.T @ d, dtype="f")
         d_tokvecs = ops.unflatten(ops.asarray2f(dX), ops.asarray1i(lengths))
         return bp_tokvecs(d_tokvecs)
