@@ -34,7 +34,9 @@ def base_model_cli(
         record["used"] = name
     except BaseModelUnavailable as err:
         if on_missing == "stop":
-            msg.fail("Base model unavailable", str(err))
+            msg.fail("Base model unavailable")
+            # Printed as is: wasabi would re-wrap the list of places searched into one line.
+            print(str(err), flush=True)
             msg.text("In the spaCy project: set a folder with --vars.base_model /path/to/model, or "
                      "allow the packaged encoder with --vars.on_missing_base_model fallback")
             raise typer.Exit(1)
