@@ -204,3 +204,14 @@ def test_boundary_negatives_shift_one_boundary_and_keep_the_label():
     assert got == [(0, 3, "AE"), (1, 2, "AE"), (1, 4, "AE"), (2, 3, "AE"),
                    (3, 5, "DRUG"), (4, 6, "DRUG")]
     assert tok2vec_pipeline().get_pipe("clinical_relations")._boundary_negatives(doc, gold) == []
+
+
+def test_predicted_training_entities_are_capped_per_doc():
+    random.seed(0)
+    rel = tok2vec_pipeline(max_predicted_entities=3).get_pipe("clinical_relations")
+    doc = spacy.blank("en").make_doc("a b c d e f g h")
+    spans = [Span(doc, i, i + 1, label="AE") for i in range(8)]
+    kept = rel._limit_predicted(spans)
+    assert len(kept) == 3 and all(s in spans for s in kept)
+    assert kept == sorted(kept, key=lambda s: s.start)
+    assert tok2vec_pipeline(max_predicted_entities=-1).get_pipe("clinical_relations")._limit_predicted(spans) == spans
