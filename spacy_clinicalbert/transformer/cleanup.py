@@ -15,7 +15,7 @@ class TrfDataCleanup:
     (glibc `malloc_trim`), which otherwise stays with the process (0 turns it off).
     """
 
-    def __init__(self, name: str = CLEANUP_FACTORY, trim_memory_every: int = 1000):
+    def __init__(self, name: str = CLEANUP_FACTORY, trim_memory_every: int = 64):
         if trim_memory_every < 0:
             raise ValueError(
                 f"{CLEANUP_FACTORY}: trim_memory_every must be >= 0 (0 = off), got {trim_memory_every}."
@@ -38,7 +38,7 @@ class TrfDataCleanup:
 @Language.factory(
     CLEANUP_FACTORY,
     requires=["doc._.trf_data"],
-    default_config={"trim_memory_every": 1000},
+    default_config={"trim_memory_every": 64},
 )
 def make_trf_data_cleanup(nlp: Language, name: str, trim_memory_every: int) -> TrfDataCleanup:
     """Keep memory flat in long `nlp.pipe` runs; remove it to keep hidden states."""

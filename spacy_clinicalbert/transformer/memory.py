@@ -4,7 +4,8 @@ Long `nlp.pipe` runs allocate tensors of a different shape for nearly every batc
 glibc's malloc keeps the freed blocks in its arenas, so the resident size of a
 process creeps upward although nothing leaks: measured over 2,500 short notes, RSS
 grew 821 -> 1,172 MB without trimming and stayed at ~650 MB with `malloc_trim(0)`
-every 250 docs (benchmarks/README.md, memory section).
+every 250 docs. That is the size right after each trim: between trims the heap grows
+again, so the peak is not bounded by this alone (benchmarks/README.md, memory section).
 """
 import ctypes
 import ctypes.util
