@@ -73,27 +73,50 @@ def subset(src: Path, dst: Path, limit: int) -> Path:
     return dst
 
 
-def score(model: Path, test: Path, task: str) -> dict:
-    import spacy
-    from spacy.tokens import DocBin
-    from spacy.training import Example
-
-    nlp = spacy.load(model)
-    docs = list(DocBin().from_disk(test).get_docs(nlp.vocab))
-    started = time.perf_counter()
-    scores = nlp.evaluate([Example(nlp.make_doc(d.text), d) for d in docs])
-    out = {"test_docs": len(docs), "eval_seconds": round(time.perf_counter() - started, 1)}
+def score(model: Path, test: Path, task: str, out: Path, log: Path) -> dict:
+    """Scores from the project's own evaluator (`spacy_clinicalbert evaluate`), as the workflow reports them."""
+    run([sys.executable, "-m", "spacy_clinicalbert", "evaluate", model, test, "--output", out], log)
+    metrics = json.loads((out / "metrics.json").read_text(encoding="utf8"))
+    figures = {"test_docs": metrics["data"]["docs"], "words_per_second": metrics["speed"]["words_per_second"]}
+    cats = metrics.get("categories") or {}
     if task == "ade":
-        cats = scores.get("cats_f_per_type") or {}
-        out.update(ents_f=scores.get("ents_f"), rel_micro_f=scores.get("rel_micro_f"),
-                   ade_sentence_f=(cats.get("ADE") or {}).get("f"),
-                   ents_per_type={k: v["f"] for k, v in (scores.get("ents_per_type") or {}).items()})
+        ents, rels = metrics["entities"], metrics["relations"]
+        figures.update(ents_f=ents["micro"]["f"], ents_per_type={k: v["f"] for k, v in ents["per_type"].items()},
+                       rel_micro_f=rels["micro"]["f"], rel_floor_f=rels["floor"]["micro"]["f"],
+                       rel_given_entities_f=rels["given_entities_micro"]["f"],
+                       ade_sentence_f=cats["per_type"]["ADE"]["f"], ade_sentence_accuracy=cats["accuracy"],
+                       ade_sentence_roc_auc=cats["roc_auc_macro"])
     else:
-        gold = [max(d.cats, key=d.cats.get) for d in docs]
-        pred = [max(p.cats, key=p.cats.get) for p in nlp.pipe(d.text for d in docs)]
-        out.update(accuracy=sum(g == p for g, p in zip(gold, pred)) / len(gold),
-                   macro_f=scores.get("cats_macro_f"))
-    return out
+        figures.update(accuracy=cats["accuracy"], macro_f=cats["macro_f"], labels=len(cats["labels"]))
+    return figures
+
+
+COLUMNS = {"ade": [("ents_f", "entity F1"), ("rel_micro_f", "relation F1 (end to end)"),
+                   ("rel_floor_f", "all-pairs floor"), ("ade_sentence_f", "ADE-sentence F1")],
+           "mtsamples": [("accuracy", "accuracy"), ("macro_f", "macro F1")]}
+
+
+def percent(value) -> str:
+    """Scores come as fractions (spaCy) or already in points (anchors)."""
+    if not isinstance(value, (int, float)):
+        return "-"
+    return f"{value * 100:.1f}" if value <= 1.0 else f"{value:.1f}"
+
+
+def print_table(task: str, rows: dict) -> None:
+    """All rows recorded for the task (this run's and earlier ones), anchors last."""
+    columns = COLUMNS[task]
+    print(f"\n{task}: test split")
+    print("| encoder | steps | train s | " + " | ".join(name for _, name in columns) + " |")
+    print("|---|---:|---:|" + "---:|" * len(columns))
+    for label, figures in rows.items():
+        if label == "anchors":
+            continue
+        cells = [percent(figures.get(key)) for key, _ in columns]
+        print(f"| {label} | {figures.get('max_steps', '-')} | {figures.get('train_seconds', '-')} | "
+              + " | ".join(cells) + " |")
+    for name, figures in rows.get("anchors", {}).items():
+        print(f"| {name} (published) | | | " + " | ".join(percent(figures.get(k)) for k, _ in columns) + " |")
 
 
 def main() -> None:
@@ -131,7 +154,7 @@ def main() -> None:
                        "--paths.train", train, "--paths.dev", dev, "--paths.base_model", encoder,
                        "--training.max_steps", args.max_steps,
                        "--training.eval_frequency", max(50, args.max_steps // 3)], log)
-        figures = score(out / "model-best", test, args.task)
+        figures = score(out / "model-best", test, args.task, out / "metrics", log)
         figures.update(train_seconds=round(seconds, 1), max_steps=args.max_steps, encoder=encoder,
                        train_docs=args.train_limit or "all", load1_end=os.getloadavg()[0],
                        command=" ".join(sys.argv))
@@ -142,6 +165,7 @@ def main() -> None:
         previous.setdefault(args.task, {})["anchors"] = ANCHORS[args.task]
     results.parent.mkdir(parents=True, exist_ok=True)
     results.write_text(json.dumps(previous, indent=2) + "\n", encoding="utf8")
+    print_table(args.task, previous[args.task])
     print(f"wrote {results} ({time.perf_counter() - t0:.0f} s)")
 
 
