@@ -5,7 +5,11 @@ Systems, all on the same texts, with the same torch thread count:
   full+rules   the same plus clinical_sentences and clinical_context (the medspaCy stage)
   transformer  nlp.pipe with only clinicalbert (+ its trf_data clean-up)
   raw          HF tokenizer + AutoModel forward (torch.inference_mode) on the very windows
-               the pipeline makes (window texts computed outside the timer), same batches
+               the pipeline makes (window texts computed outside the timer), same batches,
+               sorted by length into the same chunks as the pipeline's encoder
+  transformer_padded, raw_padded
+               the same two without length sorting: every batch padded to its longest window
+               (spacy-transformers' stock behaviour; shown when the pipeline sorts)
   hf_tokcls    transformers.pipeline("token-classification", aggregation_strategy="simple")
                with a fresh token-classification head on the same encoder (HF's own windows)
 Repetitions are interleaved (system order rotates) so load changes hit every system alike; the
@@ -147,6 +151,8 @@ def make_systems(nlp, nlp_rules, texts: List[str], batch_size: int, with_hf: boo
     import torch
     from transformers import AutoModel, AutoModelForTokenClassification, AutoTokenizer, pipeline
 
+    from spacy_clinicalbert.transformer.length_sorting import plan_chunks
+
     trf = trf_pipe_name(nlp)
     pipe = nlp.get_pipe(trf)
     # The pipeline's own encoder and tokenizer, so raw and HF runs use the very same weights.
@@ -180,13 +186,35 @@ def make_systems(nlp, nlp_rules, texts: List[str], batch_size: int, with_hf: boo
             for _ in nlp.pipe(texts, batch_size=batch_size):
                 pass
 
+    chunk = pipe.model.attrs.get("inference_chunk_wordpieces", 0)
+
+    def run_transformer_padded():
+        pipe.model.attrs["inference_chunk_wordpieces"] = 0
+        try:
+            run_transformer()
+        finally:
+            pipe.model.attrs["inference_chunk_wordpieces"] = chunk
+
     def run_raw():
+        # The same work the pipeline's encoder does: windows longest first, in chunks of
+        # at most `chunk` padded wordpieces (one padded call per batch when chunk is 0).
+        with torch.inference_mode():
+            for spans in window_batches:
+                ids = tokenizer(spans, truncation=True, max_length=512)["input_ids"]
+                groups = plan_chunks([len(x) for x in ids], chunk) if chunk else [list(range(len(ids)))]
+                for group in groups:
+                    enc = tokenizer.pad({"input_ids": [ids[i] for i in group]}, return_tensors="pt")
+                    encoder(**enc)
+
+    def run_raw_padded():
         with torch.inference_mode():
             for spans in window_batches:
                 enc = tokenizer(spans, padding="longest", truncation=True, max_length=512, return_tensors="pt")
                 encoder(**enc)
 
     systems = {"full": run_full, "full+rules": run_rules, "transformer": run_transformer, "raw": run_raw}
+    if chunk:
+        systems.update({"transformer_padded": run_transformer_padded, "raw_padded": run_raw_padded})
     if with_hf:
         n_labels = 1 + 4 * len(ADE_LABELS["ner"])
         tc_model = AutoModelForTokenClassification.from_pretrained(model_dir, num_labels=n_labels).eval()
@@ -291,6 +319,8 @@ def main() -> None:
     parser.add_argument("--memory-docs", type=int, default=10000, help="docs streamed for the memory check (0: skip)")
     parser.add_argument("--memory-doc-words", type=int, default=12, help="words per memory-check doc (at least)")
     parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--inference-chunk", type=int, default=None,
+                        help="override the encoder's inference_chunk_wordpieces (0: stock padded batches)")
     parser.add_argument("--no-hf-pipeline", action="store_true", help="skip the HF token-classification pipeline")
     parser.add_argument("--quick", action="store_true", help="small smoke run (~3 min)")
     parser.add_argument("--output", default=str(REPO / "benchmarks" / "results" / "speed.json"))
@@ -307,6 +337,9 @@ def main() -> None:
     nlp = spacy.load(args.pipeline) if args.pipeline else build_pipeline(args.base_model)
     nlp_rules = spacy.load(args.pipeline) if args.pipeline else build_pipeline(args.base_model)
     add_rules_stage(nlp_rules)
+    if args.inference_chunk is not None:
+        for pipeline in (nlp, nlp_rules):
+            pipeline.get_pipe(trf_pipe_name(pipeline)).model.attrs["inference_chunk_wordpieces"] = args.inference_chunk
     texts = mtsamples_texts(args.mtsamples)
     pool = sentences(mtsamples_texts(2000))
     words = count_words(nlp, texts)
@@ -316,6 +349,7 @@ def main() -> None:
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "torch": torch.__version__},
         "pipeline": args.pipeline or f"configs/cpu.cfg on {args.base_model}, initialized only (untrained)",
         "pipe_names": nlp.pipe_names,
+        "inference_chunk_wordpieces": nlp.get_pipe(trf_pipe_name(nlp)).model.attrs.get("inference_chunk_wordpieces"),
         "mtsamples": {"notes": len(texts), "words": words},
         "command": " ".join(sys.argv),
         "started_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -363,10 +397,10 @@ def targets(figures: Dict, scaling: Dict) -> Dict:
 
 def print_table(n_threads: int, figures: Dict, scaling: Dict, tgt: Dict) -> None:
     print(f"\n{n_threads} thread(s), MTSamples")
-    print(f"{'system':<12} {'words/s':>9} {'peak RSS MB':>12} {'load1':>12}")
+    print(f"{'system':<18} {'words/s':>9} {'peak RSS MB':>12} {'load1':>12}")
     for name, f in figures.items():
         loads = f"{min(f['load1']):.1f}-{max(f['load1']):.1f}"
-        print(f"{name:<12} {f['words_per_s']:>9.0f} {f['peak_rss_mb']:>12.0f} {loads:>12}")
+        print(f"{name:<18} {f['words_per_s']:>9.0f} {f['peak_rss_mb']:>12.0f} {loads:>12}")
     print("note words  ms/word  x smallest")
     for size, ms in scaling["ms_per_word"].items():
         print(f"{size:>10} {ms:>8.3f} {scaling['relative_to_smallest'][size]:>10.2f}")

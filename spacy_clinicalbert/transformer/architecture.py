@@ -11,6 +11,7 @@ from spacy.util import registry
 from spacy_transformers.layers.transformer_model import TransformerModel
 from thinc.api import CupyOps, get_current_ops
 
+from .length_sorting import enable_length_sorting
 from .model_resolution import resolve_base_model
 from .windows import WordpieceWindows
 
@@ -35,8 +36,14 @@ def clinicalbert_transformer_v1(
     transformer_config: Dict = {},
     mixed_precision: Optional[bool] = None,
     grad_scaler_config: Dict = {},
+    inference_chunk_wordpieces: int = 4096,
 ) -> TransformerModel:
-    """Build the encoder. `mixed_precision = null` turns it on when a GPU is in use."""
+    """Build the encoder. `mixed_precision = null` turns it on when a GPU is in use.
+
+    At inference, windows run longest first in chunks of at most
+    `inference_chunk_wordpieces` (rows x longest window), without padding to the
+    longest window of the whole batch; 0 keeps spacy-transformers' single call.
+    """
     if mixed_precision is None:
         mixed_precision = _gpu_in_use()
     tok_cfg = dict(tokenizer_config)
@@ -53,8 +60,22 @@ def clinicalbert_transformer_v1(
     )
     windows.get_tokenizer = lambda: model.tokenizer if model.attrs["has_transformer"] else None
     model.attrs["max_length"] = max_length
+    model.attrs["inference_chunk_wordpieces"] = inference_chunk_wordpieces
     _resolve_name_at_init(model)
+    _sort_windows_at_inference(model)
     return model
+
+
+def _sort_windows_at_inference(model: TransformerModel) -> None:
+    """Patch the encoder the shim calls (fp32 or int8) once it exists; see length_sorting."""
+    stock_forward = model._func
+
+    def forward(model: TransformerModel, docs, is_train: bool):
+        if not is_train and model.attrs["has_transformer"]:
+            enable_length_sorting(model.layers[0].shims[0]._model, model.attrs["inference_chunk_wordpieces"])
+        return stock_forward(model, docs, is_train)
+
+    model._func = forward
 
 
 def _resolve_name_at_init(model: TransformerModel) -> None:

@@ -78,7 +78,7 @@ def weights_fingerprint(module) -> str:
 
 def _uses_token_types(module) -> bool:
     return getattr(module.config, "type_vocab_size", 0) > 0 and "token_type_ids" in (
-        module.forward.__code__.co_varnames
+        type(module).forward.__code__.co_varnames  # the class's: the instance may be length-sorted
     )
 
 
@@ -103,7 +103,9 @@ def export_int8_onnx(module, per_channel: bool = True) -> bytes:
             self.inner = inner
 
         def forward(self, *args):
-            return self.inner(**dict(zip(names, args)), return_dict=True).last_hidden_state
+            # The class's own forward: what is traced must not depend on length sorting.
+            stock = type(self.inner).forward
+            return stock(self.inner, **dict(zip(names, args)), return_dict=True).last_hidden_state
 
     was_training = module.training
     module.eval()
