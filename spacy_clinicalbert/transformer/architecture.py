@@ -36,7 +36,7 @@ def clinicalbert_transformer_v1(
     transformer_config: Dict = {},
     mixed_precision: Optional[bool] = None,
     grad_scaler_config: Dict = {},
-    inference_chunk_wordpieces: int = 4096,
+    inference_chunk_wordpieces: int = 2048,
 ) -> TransformerModel:
     """Build the encoder. `mixed_precision = null` turns it on when a GPU is in use.
 

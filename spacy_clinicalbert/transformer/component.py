@@ -31,7 +31,7 @@ tokenizer_config = {"use_fast": true}
 transformer_config = {}
 mixed_precision = null
 grad_scaler_config = {}
-inference_chunk_wordpieces = 4096
+inference_chunk_wordpieces = 2048
 """
 DEFAULT_CONFIG = Config().from_str(DEFAULT_CONFIG_STR)
 
