@@ -321,6 +321,8 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--inference-chunk", type=int, default=None,
                         help="override the encoder's inference_chunk_wordpieces (0: stock padded batches)")
+    parser.add_argument("--max-batch-items", type=int, default=None,
+                        help="override the transformer pipe's max_batch_items (spaCy tokens per encoder call)")
     parser.add_argument("--no-hf-pipeline", action="store_true", help="skip the HF token-classification pipeline")
     parser.add_argument("--quick", action="store_true", help="small smoke run (~3 min)")
     parser.add_argument("--output", default=str(REPO / "benchmarks" / "results" / "speed.json"))
@@ -340,6 +342,9 @@ def main() -> None:
     if args.inference_chunk is not None:
         for pipeline in (nlp, nlp_rules):
             pipeline.get_pipe(trf_pipe_name(pipeline)).model.attrs["inference_chunk_wordpieces"] = args.inference_chunk
+    if args.max_batch_items is not None:
+        for pipeline in (nlp, nlp_rules):
+            pipeline.get_pipe(trf_pipe_name(pipeline)).cfg["max_batch_items"] = args.max_batch_items
     texts = mtsamples_texts(args.mtsamples)
     pool = sentences(mtsamples_texts(2000))
     words = count_words(nlp, texts)
@@ -350,6 +355,7 @@ def main() -> None:
         "pipeline": args.pipeline or f"configs/cpu.cfg on {args.base_model}, initialized only (untrained)",
         "pipe_names": nlp.pipe_names,
         "inference_chunk_wordpieces": nlp.get_pipe(trf_pipe_name(nlp)).model.attrs.get("inference_chunk_wordpieces"),
+        "max_batch_items": nlp.get_pipe(trf_pipe_name(nlp)).cfg.get("max_batch_items"),
         "mtsamples": {"notes": len(texts), "words": words},
         "command": " ".join(sys.argv),
         "started_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

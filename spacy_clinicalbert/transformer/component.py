@@ -15,7 +15,7 @@ from .cleanup import CLEANUP_FACTORY
 
 DEFAULT_CONFIG_STR = """
 [clinicalbert]
-max_batch_items = 4096
+max_batch_items = 16384
 release_trf_data = true
 
 [clinicalbert.set_extra_annotations]
