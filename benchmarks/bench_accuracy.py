@@ -11,7 +11,7 @@ Anchor: SpERT (Eberts & Ulges 2020) on ADE, 10-fold CV: 89.3 entity F1, 78.8 rel
 
 The budget is --max-steps training steps (default 300) and --train-limit / --dev-limit docs:
 far below the published setups, so the figures are lower bounds for these configs, not their
-ceiling. On 2 idle cores, --max-steps 300 is about 22 min per ADE model (measured); MTSamples __MT_TIME__.
+ceiling. On 2 idle cores, --max-steps 300 is about 22 min per ADE model (measured); MTSamples about 11 min per model at --max-steps 150 (measured).
 
     python benchmarks/bench_accuracy.py --task ade --max-steps 300
     python benchmarks/bench_accuracy.py --task mtsamples --domain-model models/pretrained
