@@ -96,11 +96,9 @@ COLUMNS = {"ade": [("ents_f", "entity F1"), ("rel_micro_f", "relation F1 (end to
            "mtsamples": [("accuracy", "accuracy"), ("macro_f", "macro F1")]}
 
 
-def percent(value) -> str:
-    """Scores come as fractions (spaCy) or already in points (anchors)."""
-    if not isinstance(value, (int, float)):
-        return "-"
-    return f"{value * 100:.1f}" if value <= 1.0 else f"{value:.1f}"
+def points(value, scale: float = 100.0) -> str:
+    """Our scores are fractions (scale 100); published anchors are already points (scale 1)."""
+    return f"{value * scale:.1f}" if isinstance(value, (int, float)) else "-"
 
 
 def print_table(task: str, rows: dict) -> None:
@@ -112,11 +110,11 @@ def print_table(task: str, rows: dict) -> None:
     for label, figures in rows.items():
         if label == "anchors":
             continue
-        cells = [percent(figures.get(key)) for key, _ in columns]
+        cells = [points(figures.get(key)) for key, _ in columns]
         print(f"| {label} | {figures.get('max_steps', '-')} | {figures.get('train_seconds', '-')} | "
               + " | ".join(cells) + " |")
     for name, figures in rows.get("anchors", {}).items():
-        print(f"| {name} (published) | | | " + " | ".join(percent(figures.get(k)) for k, _ in columns) + " |")
+        print(f"| {name} (published) | | | " + " | ".join(points(figures.get(k), 1.0) for k, _ in columns) + " |")
 
 
 def main() -> None:

@@ -339,12 +339,13 @@ def main() -> None:
     nlp = spacy.load(args.pipeline) if args.pipeline else build_pipeline(args.base_model)
     nlp_rules = spacy.load(args.pipeline) if args.pipeline else build_pipeline(args.base_model)
     add_rules_stage(nlp_rules)
-    if args.inference_chunk is not None:
-        for pipeline in (nlp, nlp_rules):
-            pipeline.get_pipe(trf_pipe_name(pipeline)).model.attrs["inference_chunk_wordpieces"] = args.inference_chunk
-    if args.max_batch_items is not None:
-        for pipeline in (nlp, nlp_rules):
-            pipeline.get_pipe(trf_pipe_name(pipeline)).cfg["max_batch_items"] = args.max_batch_items
+    for pipeline in (nlp, nlp_rules):
+        trf_pipe = pipeline.get_pipe(trf_pipe_name(pipeline))
+        if args.inference_chunk is not None:
+            trf_pipe.model.attrs["inference_chunk_wordpieces"] = args.inference_chunk
+        if args.max_batch_items is not None:
+            trf_pipe.cfg["max_batch_items"] = args.max_batch_items
+    trf_pipe = nlp.get_pipe(trf_pipe_name(nlp))  # the settings the table's "full" ran with
     texts = mtsamples_texts(args.mtsamples)
     pool = sentences(mtsamples_texts(2000))
     words = count_words(nlp, texts)
@@ -354,8 +355,8 @@ def main() -> None:
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "torch": torch.__version__},
         "pipeline": args.pipeline or f"configs/cpu.cfg on {args.base_model}, initialized only (untrained)",
         "pipe_names": nlp.pipe_names,
-        "inference_chunk_wordpieces": nlp.get_pipe(trf_pipe_name(nlp)).model.attrs.get("inference_chunk_wordpieces"),
-        "max_batch_items": nlp.get_pipe(trf_pipe_name(nlp)).cfg.get("max_batch_items"),
+        "inference_chunk_wordpieces": trf_pipe.model.attrs.get("inference_chunk_wordpieces"),
+        "max_batch_items": trf_pipe.cfg.get("max_batch_items"),
         "mtsamples": {"notes": len(texts), "words": words},
         "command": " ".join(sys.argv),
         "started_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

@@ -6,8 +6,9 @@ vary, so on MTSamples about 30% of the encoded positions were padding. At
 inference (no gradient) the windows are run longest first in chunks of similar
 length, each trimmed to its own longest window, and the hidden states are put
 back in the original, padded layout. Positions that hold real wordpieces get the
-same values as before (padding is masked out of attention); padded positions hold
-zeros. Training keeps the stock path, whose gradients spacy-transformers expects.
+same values as before (padding is masked out of attention); padding beyond a
+chunk's longest window holds zeros. Training keeps the stock path, whose
+gradients spacy-transformers expects.
 """
 from functools import partial
 from typing import Any, Dict, List, Optional
@@ -43,23 +44,22 @@ def length_sorted_forward(
     **kwargs: Any,
 ):
     stock = partial(type(module).forward, module)
-    if (
+    sortable = not (
         torch.is_grad_enabled()
         or input_ids is None
         or attention_mask is None
         or input_ids.dim() != 2
         or kwargs.get("output_attentions")
-    ):
-        return stock(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids, **kwargs)
-    lengths = attention_mask.sum(dim=1)
-    rows, width = input_ids.shape
-    chunks = plan_chunks(lengths.tolist(), chunk_wordpieces)
-    if len(chunks) == 1 and int(lengths.max()) == width:
+    )
+    rows, width = input_ids.shape if sortable else (0, 0)
+    lengths = [int(n) for n in attention_mask.sum(dim=1).tolist()] if sortable else []
+    chunks = plan_chunks(lengths, chunk_wordpieces) if sortable else []
+    if not sortable or (len(chunks) == 1 and lengths[chunks[0][0]] == width):
         return stock(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids, **kwargs)
     outputs = []
     for indices in chunks:
         index = torch.tensor(indices, device=input_ids.device)
-        longest = int(lengths[index].max())
+        longest = lengths[indices[0]]  # chunks are ordered longest first
         part = {
             "input_ids": input_ids[index, :longest],
             "attention_mask": attention_mask[index, :longest],
