@@ -147,11 +147,35 @@ def load1() -> float:
 
 
 # ---------------------------------------------------------------- systems
+def window_texts(nlp, texts: List[str], batch_size: int) -> List[List[str]]:
+    """The pipeline's windows (span texts), grouped per nlp.pipe batch, computed untimed."""
+    pipe = nlp.get_pipe(trf_pipe_name(nlp))
+    get_spans = pipe.model.attrs["get_spans"]
+    docs = [nlp.make_doc(t) for t in texts]
+    return [
+        [s.text for doc_spans in get_spans(docs[i:i + batch_size]) for s in doc_spans]
+        for i in range(0, len(docs), batch_size)
+    ]
+
+
+def encode_in_chunks(tokenizer, window_batches: List[List[str]], chunk: int, forward: Callable,
+                     tensors: str = "pt") -> None:
+    """The work the pipeline's encoder does, done by hand: per batch, the windows longest
+    first in chunks of at most `chunk` padded wordpieces (one padded call when chunk is 0),
+    each chunk passed to `forward` as a dict of `tensors` ("pt" or "np")."""
+    from spacy_clinicalbert.transformer.length_sorting import plan_chunks
+
+    tokenizer.deprecation_warnings["Asking-to-pad-a-fast-tokenizer"] = True  # padding ids is the point
+    for spans in window_batches:
+        ids = tokenizer(spans, truncation=True, max_length=512)["input_ids"]
+        groups = plan_chunks([len(x) for x in ids], chunk) if chunk else [list(range(len(ids)))]
+        for group in groups:
+            forward(tokenizer.pad({"input_ids": [ids[i] for i in group]}, return_tensors=tensors))
+
+
 def make_systems(nlp, nlp_rules, texts: List[str], batch_size: int, with_hf: bool) -> Dict[str, Callable]:
     import torch
     from transformers import AutoModel, AutoModelForTokenClassification, AutoTokenizer, pipeline
-
-    from spacy_clinicalbert.transformer.length_sorting import plan_chunks
 
     trf = trf_pipe_name(nlp)
     pipe = nlp.get_pipe(trf)
@@ -163,13 +187,7 @@ def make_systems(nlp, nlp_rules, texts: List[str], batch_size: int, with_hf: boo
     pipe.model.tokenizer.save_pretrained(model_dir)
     cleanup = [n for n in nlp.pipe_names if nlp.get_pipe_meta(n).factory == "clinicalbert_cleanup"]
 
-    # Windows exactly as the pipeline makes them (texts of the spans), grouped per nlp.pipe batch.
-    get_spans = pipe.model.attrs["get_spans"]
-    docs = [nlp.make_doc(t) for t in texts]
-    window_batches = []
-    for i in range(0, len(docs), batch_size):
-        spans = [s.text for doc_spans in get_spans(docs[i:i + batch_size]) for s in doc_spans]
-        window_batches.append(spans)
+    window_batches = window_texts(nlp, texts, batch_size)
     tokenizer = AutoTokenizer.from_pretrained(model_dir, use_fast=True, model_max_length=512)
     encoder = AutoModel.from_pretrained(model_dir).eval()
 
@@ -196,15 +214,8 @@ def make_systems(nlp, nlp_rules, texts: List[str], batch_size: int, with_hf: boo
             pipe.model.attrs["inference_chunk_wordpieces"] = chunk
 
     def run_raw():
-        # The same work the pipeline's encoder does: windows longest first, in chunks of
-        # at most `chunk` padded wordpieces (one padded call per batch when chunk is 0).
         with torch.inference_mode():
-            for spans in window_batches:
-                ids = tokenizer(spans, truncation=True, max_length=512)["input_ids"]
-                groups = plan_chunks([len(x) for x in ids], chunk) if chunk else [list(range(len(ids)))]
-                for group in groups:
-                    enc = tokenizer.pad({"input_ids": [ids[i] for i in group]}, return_tensors="pt")
-                    encoder(**enc)
+            encode_in_chunks(tokenizer, window_batches, chunk, lambda enc: encoder(**enc))
 
     def run_raw_padded():
         with torch.inference_mode():

@@ -49,6 +49,23 @@ def test_tokenizer_gets_max_length_and_fast(tiny_bert, tmp_path):
     assert tokenizer.is_fast
 
 
+def test_config_max_batch_items_wins_over_stored_cfg(tiny_bert, tmp_path):
+    nlp = spacy.blank("en")
+    nlp.add_pipe("clinicalbert", config={"model": {"name": str(tiny_bert)}, "max_batch_items": 4096})
+    nlp.initialize()
+    nlp.to_disk(tmp_path / "saved")
+    assert spacy.load(tmp_path / "saved").get_pipe("clinicalbert").cfg["max_batch_items"] == 4096
+    override = {"components": {"clinicalbert": {"max_batch_items": 20000}}}
+    loaded = spacy.load(tmp_path / "saved", config=override)
+    assert loaded.get_pipe("clinicalbert").cfg["max_batch_items"] == 20000
+    copy = spacy.blank("en")
+    copy.add_pipe("clinicalbert", config={"model": {"name": str(tiny_bert)}, "max_batch_items": 8192})
+    copy.get_pipe("clinicalbert").from_bytes(loaded.get_pipe("clinicalbert").to_bytes())
+    assert copy.get_pipe("clinicalbert").cfg["max_batch_items"] == 8192
+    docs = list(loaded.pipe(["patient denies chest pain", "no fever"]))
+    assert len(docs) == 2
+
+
 def test_trf_data_released_after_last_listener(tiny_bert):
     nlp = spacy.blank("en")
     nlp.add_pipe("clinicalbert", config={"model": {"name": str(tiny_bert)}})

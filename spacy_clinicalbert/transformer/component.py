@@ -50,6 +50,25 @@ class ClinicalBert(Transformer):
                          max_batch_items=max_batch_items)
         self.release_trf_data = release_trf_data
 
+    def from_disk(self, path, *, exclude=tuple()) -> "ClinicalBert":
+        """Load weights; the settings in config.cfg win over the copy spacy-transformers stores.
+
+        spacy-transformers saves `cfg` (`max_batch_items`) beside the weights and restores it
+        over what the config gave, so editing config.cfg, or
+        `spacy.load(path, config={"components": {"clinicalbert": {"max_batch_items": N}}})`,
+        would have no effect on a saved pipeline.
+        """
+        configured = dict(self.cfg)
+        super().from_disk(path, exclude=exclude)
+        self.cfg.update(configured)
+        return self
+
+    def from_bytes(self, bytes_data, *, exclude=tuple()) -> "ClinicalBert":
+        configured = dict(self.cfg)
+        super().from_bytes(bytes_data, exclude=exclude)
+        self.cfg.update(configured)
+        return self
+
     def initialize(self, get_examples: Callable, *, nlp: Language = None) -> None:
         super().initialize(get_examples, nlp=nlp)
         if nlp is None or not self.release_trf_data:
