@@ -4,7 +4,8 @@ ADE Corpus V2 (document-grouped split by PubMed id, the project's converter): en
 end-to-end relation F1 (predicted entities; a relation counts only with both spans and labels
 right) and ADE-sentence F1 (the ADE category), with configs/cpu.cfg.
 MTSamples specialty (de-duplicated texts, the project's csv converter with --dedupe): accuracy and
-macro F1, with benchmarks/configs/mtsamples_textcat.cfg.
+macro F1, with benchmarks/configs/mtsamples_textcat.cfg (fine-tuning needs several ~50-minute epochs
+here; bench_probe.py compares the encoders on MTSamples without fine-tuning).
 Each from the packaged MiniLM encoder (minilm-offline) and, with --domain-model, from a
 domain-pretrained encoder folder (e.g. the workflow's models/pretrained or Bio_ClinicalBERT).
 Anchor: SpERT (Eberts & Ulges 2020) on ADE, 10-fold CV: 89.3 entity F1, 78.8 relation F1.
