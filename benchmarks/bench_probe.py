@@ -8,10 +8,10 @@ does each encoder's representation of a note tell about its specialty?
 For each encoder, the `clinicalbert` component (its windows and length-sorted chunks) encodes
 every note once, with no training; a note's vector is the mean and the max of its real
 wordpieces' hidden states. scikit-learn's LogisticRegression is fit on the training split, C is
-chosen on dev (macro F1), and the test split is scored (accuracy, macro F1). Two references on
+chosen on dev (macro F1, from 0.01 to 1,000), and the test split is scored (accuracy, macro F1). Two references on
 the same splits: the majority class, and TF-IDF word n-grams with the same classifier.
 
-    python benchmarks/bench_probe.py --domain-model models/pretrained     # ~20 min on 2 idle cores
+    python benchmarks/bench_probe.py --domain-model models/pretrained     # ~23 min on 2 idle cores
     python benchmarks/bench_probe.py --limit 200                          # smoke run, ~3 min
 Corpus: the project's csv converter (`--dedupe --exclusive --seed 0`), as bench_accuracy.py makes it.
 Vectors are cached under --work; results go to benchmarks/results/probe.json.
@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_accuracy import REPO, convert  # noqa: E402
 
 SPLITS = ("train", "dev", "test")
-C_GRID = (0.01, 0.1, 1.0, 10.0, 100.0)
+C_GRID = (0.01, 0.1, 1.0, 10.0, 100.0, 1000.0)
 
 
 def load_split(path: Path, limit: int) -> Tuple[List[str], List[str]]:
