@@ -219,9 +219,7 @@ def make_systems(nlp, nlp_rules, texts: List[str], batch_size: int, with_hf: boo
 
     def run_raw_padded():
         with torch.inference_mode():
-            for spans in window_batches:
-                enc = tokenizer(spans, padding="longest", truncation=True, max_length=512, return_tensors="pt")
-                encoder(**enc)
+            encode_in_chunks(tokenizer, window_batches, 0, lambda enc: encoder(**enc))
 
     systems = {"full": run_full, "full+rules": run_rules, "transformer": run_transformer, "raw": run_raw}
     if chunk:

@@ -51,6 +51,12 @@ class ClinicalBert(Transformer):
         self.release_trf_data = release_trf_data
 
     def from_disk(self, path, *, exclude=tuple()) -> "ClinicalBert":
+        return self._load_keeping_config(super().from_disk, path, exclude=exclude)
+
+    def from_bytes(self, bytes_data, *, exclude=tuple()) -> "ClinicalBert":
+        return self._load_keeping_config(super().from_bytes, bytes_data, exclude=exclude)
+
+    def _load_keeping_config(self, load: Callable, *args, **kwargs) -> "ClinicalBert":
         """Load weights; the settings in config.cfg win over the copy spacy-transformers stores.
 
         spacy-transformers saves `cfg` (`max_batch_items`) beside the weights and restores it
@@ -59,13 +65,7 @@ class ClinicalBert(Transformer):
         would have no effect on a saved pipeline.
         """
         configured = dict(self.cfg)
-        super().from_disk(path, exclude=exclude)
-        self.cfg.update(configured)
-        return self
-
-    def from_bytes(self, bytes_data, *, exclude=tuple()) -> "ClinicalBert":
-        configured = dict(self.cfg)
-        super().from_bytes(bytes_data, exclude=exclude)
+        load(*args, **kwargs)
         self.cfg.update(configured)
         return self
 
