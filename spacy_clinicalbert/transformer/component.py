@@ -3,14 +3,16 @@
 spacy-transformers' TransformerListener finds it as it finds `transformer`, so
 `ner`, `textcat` and `clinical_relations` listen to it the usual way.
 """
-from typing import Callable, List
+from typing import Callable, Iterable, Iterator, List
 
 from spacy.language import Language
 from spacy.tokens import Doc
+from spacy.util import minibatch
 from spacy_transformers.data_classes import FullTransformerBatch
-from spacy_transformers.pipeline_component import Transformer
+from spacy_transformers.pipeline_component import Transformer, install_extensions
 from thinc.api import Config, Model
 
+from .batching import batch_by_total_tokens
 from .cleanup import CLEANUP_FACTORY
 
 DEFAULT_CONFIG_STR = """
@@ -41,7 +43,8 @@ class ClinicalBert(Transformer):
 
     With `release_trf_data`, initializing the pipeline appends a
     `clinicalbert_cleanup` component when there is none, so docs returned by
-    `nlp.pipe` do not keep every hidden state alive.
+    `nlp.pipe` do not keep every hidden state alive. `nlp.pipe` groups docs by
+    their total tokens (at most `max_batch_items` per encoder call), see batching.
     """
 
     def __init__(self, vocab, model, set_extra_annotations, *, name, max_batch_items,
@@ -49,6 +52,15 @@ class ClinicalBert(Transformer):
         super().__init__(vocab, model, set_extra_annotations, name=name,
                          max_batch_items=max_batch_items)
         self.release_trf_data = release_trf_data
+
+    def pipe(self, stream: Iterable[Doc], *, batch_size: int = 128) -> Iterator[Doc]:
+        install_extensions()
+        for outer_batch in minibatch(stream, batch_size):
+            outer_batch = list(outer_batch)
+            for indices in batch_by_total_tokens(outer_batch, self.cfg["max_batch_items"]):
+                subbatch = [outer_batch[i] for i in indices]
+                self.set_annotations(subbatch, self.predict(subbatch))
+            yield from outer_batch
 
     def from_disk(self, path, *, exclude=tuple()) -> "ClinicalBert":
         return self._load_keeping_config(super().from_disk, path, exclude=exclude)
