@@ -20,7 +20,7 @@ an unpinned 1-thread run migrated between CPUs and its repetitions spread over 3
 A pipeline's speed does not depend on how well it is trained: without --pipeline the script builds
 configs/cpu.cfg on the packaged MiniLM encoder and initializes it on a few ADE docs (untrained).
 
-    python benchmarks/bench_speed.py --quick            # ~3 min: smoke figures
+    python benchmarks/bench_speed.py --quick            # ~5 min: smoke figures
     python benchmarks/bench_speed.py                    # ~25 min on 2 idle cores
 Writes benchmarks/results/speed.json (or --output).
 """
@@ -340,7 +340,7 @@ def main() -> None:
     parser.add_argument("--no-gc-freeze", action="store_true",
                         help="leave the loaded objects to Python's full garbage collections (see the README)")
     parser.add_argument("--no-hf-pipeline", action="store_true", help="skip the HF token-classification pipeline")
-    parser.add_argument("--quick", action="store_true", help="small smoke run (~3 min)")
+    parser.add_argument("--quick", action="store_true", help="small smoke run (~5 min)")
     parser.add_argument("--output", default=str(REPO / "benchmarks" / "results" / "speed.json"))
     args = parser.parse_args()
     if args.quick:
