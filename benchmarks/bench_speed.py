@@ -38,7 +38,7 @@ import sys
 import time
 import warnings
 from pathlib import Path
-from typing import Callable, Dict, List
+from typing import Callable, Dict, List, Optional
 
 warnings.filterwarnings("ignore", category=FutureWarning)
 warnings.filterwarnings("ignore", category=UserWarning)
@@ -326,7 +326,11 @@ def main() -> None:
     parser.add_argument("--threads", default="1,2", help="torch thread counts to measure, comma-separated")
     parser.add_argument("--mtsamples", type=int, default=120, help="MTSamples notes (de-duplicated, shuffled)")
     parser.add_argument("--reps", type=int, default=3, help="interleaved repetitions per system")
-    parser.add_argument("--sizes", default="200,500,1000,2000,5000", help="synthetic note sizes in words")
+    parser.add_argument("--sizes", default="200,500,1000,2000,5000",
+                        help="synthetic note sizes in words ('' skips the length-scaling check)")
+    parser.add_argument("--systems", default="",
+                        help="measure only these systems, comma-separated (e.g. full,raw for a longer look at "
+                             "that ratio); default all")
     parser.add_argument("--words-per-size", type=int, default=10000, help="words per synthetic size")
     parser.add_argument("--memory-docs", type=int, default=10000, help="docs streamed for the memory check (0: skip)")
     parser.add_argument("--memory-doc-words", type=int, default=12, help="words per memory-check doc (at least)")
@@ -350,7 +354,7 @@ def main() -> None:
     import torch
 
     threads = [int(t) for t in args.threads.split(",")]
-    sizes = [int(s) for s in args.sizes.split(",")]
+    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     t0 = time.perf_counter()
     nlp = spacy.load(args.pipeline) if args.pipeline else build_pipeline(args.base_model)
     nlp_rules = spacy.load(args.pipeline) if args.pipeline else build_pipeline(args.base_model)
@@ -378,7 +382,14 @@ def main() -> None:
         "started_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "threads": {},
     }
-    systems = make_systems(nlp, nlp_rules, texts, args.batch_size, not args.no_hf_pipeline)
+    wanted = [name.strip() for name in args.systems.split(",") if name.strip()]
+    systems = make_systems(nlp, nlp_rules, texts, args.batch_size,
+                           not args.no_hf_pipeline and (not wanted or "hf_tokcls" in wanted))
+    unknown = sorted(set(wanted) - set(systems))
+    if unknown:
+        parser.error(f"--systems: unknown {unknown}; choose from {sorted(systems)}")
+    if wanted:
+        systems = {name: systems[name] for name in wanted}
     if not args.no_gc_freeze:
         freeze_loaded_objects()
     result["gc_frozen"] = not args.no_gc_freeze
@@ -388,7 +399,7 @@ def main() -> None:
         cpus = all_cpus if args.no_pin else pin_to_cpus(n_threads, all_cpus)
         print(f"== {n_threads} thread(s) on CPUs {cpus}", file=sys.stderr)
         figures = measure(systems, words, args.reps)
-        scaling = length_scaling(nlp, pool, sizes, args.words_per_size, args.reps, args.batch_size)
+        scaling = length_scaling(nlp, pool, sizes, args.words_per_size, args.reps, args.batch_size) if sizes else None
         entry = {"cpus": sorted(os.sched_getaffinity(0)), "mtsamples": figures, "length_scaling": scaling,
                  "targets": targets(figures, scaling)}
         result["threads"][str(n_threads)] = entry
@@ -438,27 +449,30 @@ def speed_ratio(figures: Dict, system: str, baseline: str, target: float) -> Dic
             "target": target}
 
 
-def targets(figures: Dict, scaling: Dict) -> Dict:
-    out = {"full_vs_raw": speed_ratio(figures, "full", "raw", 0.9)}
-    if "hf_tokcls" in figures:
+def targets(figures: Dict, scaling: Optional[Dict]) -> Dict:
+    out = {}
+    if "full" in figures and "raw" in figures:
+        out["full_vs_raw"] = speed_ratio(figures, "full", "raw", 0.9)
+    if "full" in figures and "hf_tokcls" in figures:
         out["full_vs_hf_tokcls"] = speed_ratio(figures, "full", "hf_tokcls", 1.2)
-    rel = scaling["relative_to_smallest"]
-    spread = max(abs(v - 1) for v in rel.values())
-    out["length_scaling"] = {"max_deviation": spread, "target": 0.2}
+    if scaling:
+        spread = max(abs(v - 1) for v in scaling["relative_to_smallest"].values())
+        out["length_scaling"] = {"max_deviation": spread, "target": 0.2}
     for key, value in out.items():
         value["holds"] = value["max_deviation"] <= 0.2 if key == "length_scaling" else value["ratio"] >= value["target"]
     return out
 
 
-def print_table(n_threads: int, figures: Dict, scaling: Dict, tgt: Dict) -> None:
+def print_table(n_threads: int, figures: Dict, scaling: Optional[Dict], tgt: Dict) -> None:
     print(f"\n{n_threads} thread(s), MTSamples")
     print(f"{'system':<18} {'words/s':>9} {'peak RSS MB':>12} {'load1':>12}")
     for name, f in figures.items():
         loads = f"{min(f['load1']):.1f}-{max(f['load1']):.1f}"
         print(f"{name:<18} {f['words_per_s']:>9.0f} {f['peak_rss_mb']:>12.0f} {loads:>12}")
-    print("note words  ms/word  x smallest")
-    for size, ms in scaling["ms_per_word"].items():
-        print(f"{size:>10} {ms:>8.3f} {scaling['relative_to_smallest'][size]:>10.2f}")
+    if scaling:
+        print("note words  ms/word  x smallest")
+        for size, ms in scaling["ms_per_word"].items():
+            print(f"{size:>10} {ms:>8.3f} {scaling['relative_to_smallest'][size]:>10.2f}")
     for key, value in tgt.items():
         shown = value.get("ratio", value.get("max_deviation"))
         extra = f" (ratio of medians {value['ratio_of_medians']:.2f})" if "ratio_of_medians" in value else ""
