@@ -400,7 +400,7 @@ def main() -> None:
         print(f"== {n_threads} thread(s) on CPUs {cpus}", file=sys.stderr)
         figures = measure(systems, words, args.reps)
         scaling = length_scaling(nlp, pool, sizes, args.words_per_size, args.reps, args.batch_size) if sizes else None
-        entry = {"cpus": sorted(os.sched_getaffinity(0)), "mtsamples": figures, "length_scaling": scaling,
+        entry = {"cpus": cpus, "mtsamples": figures, "length_scaling": scaling,
                  "targets": targets(figures, scaling)}
         result["threads"][str(n_threads)] = entry
         print_table(n_threads, figures, scaling, entry["targets"])
