@@ -88,7 +88,7 @@ def build(batch_size: int, ner_steps: int):
     nlp.add_pipe("ner", config={"model": {
         "@architectures": "spacy.TransitionBasedParser.v2", "state_type": "ner", "extra_state_tokens": False,
         "hidden_width": 64, "maxout_pieces": 2, "use_upper": False,
-        "tok2vec": {"@architectures": "spacy-transformers.TransformerListener.v1", "grad_factor": 1.0,
+        "tok2vec": {"@architectures": "spacy-clinicalbert.TransformerListener.v1", "grad_factor": 1.0,
                     "upstream": "*", "pooling": {"@layers": "reduce_mean.v1"}}}})
     texts = ["Patient denies chest pain.", "History of MI in 2015.", "Rule out pneumonia."]
     examples = []

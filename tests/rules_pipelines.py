@@ -37,7 +37,7 @@ NER_MODEL = {
     "maxout_pieces": 2,
     "use_upper": False,
     "tok2vec": {
-        "@architectures": "spacy-transformers.TransformerListener.v1",
+        "@architectures": "spacy-clinicalbert.TransformerListener.v1",
         "grad_factor": 1.0,
         "upstream": "*",
         "pooling": {"@layers": "reduce_mean.v1"},

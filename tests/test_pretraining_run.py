@@ -150,7 +150,7 @@ def test_pretrained_folder_trains_in_spacy_and_loads_offline(mlm_run, tmp_path, 
     nlp = spacy.blank("en")
     nlp.add_pipe("clinicalbert", config={"model": {"name": str(pretrained)}})
     nlp.add_pipe("ner", config={"model": {"tok2vec": {
-        "@architectures": "spacy-transformers.TransformerListener.v1", "grad_factor": 1.0,
+        "@architectures": "spacy-clinicalbert.TransformerListener.v1", "grad_factor": 1.0,
         "pooling": {"@layers": "reduce_mean.v1"}, "upstream": "*"}}})
     texts = ["patient denies chest pain after aspirin .", "rash after warfarin and fever ."]
     drugs = {"aspirin", "warfarin"}

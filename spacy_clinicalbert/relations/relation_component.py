@@ -38,7 +38,7 @@ dropout = 0.1
 nO = null
 
 [model.tok2vec]
-@architectures = "spacy-transformers.TransformerListener.v1"
+@architectures = "spacy-clinicalbert.TransformerListener.v1"
 grad_factor = 1.0
 upstream = "*"
 
