@@ -95,8 +95,9 @@ def _encode_windows(model: TransformerModel, docs, is_train: bool, stock_forward
     flat_spans = [span for doc_spans in nested_spans for span in doc_spans]
     if not flat_spans or not isinstance(tokenizer, PreTrainedTokenizerFast):
         return stock_forward(model, docs, is_train)  # no offsets to align by, or nothing to encode
+    doc_texts = {id(doc): doc.text for doc in docs}  # a slice of it is span.text, built once
     encoding = tokenizer(
-        [span.text for span in flat_spans],
+        [doc_texts[id(span.doc)][span.start_char:span.end_char] for span in flat_spans],
         add_special_tokens=True,
         return_attention_mask=True,
         return_offsets_mapping=True,

@@ -7,6 +7,7 @@ but checked against the tokenizer and split until every window fits.
 """
 from typing import Callable, Dict, List, Optional
 
+from spacy.attrs import ORTH
 from spacy.tokens import Doc, Span
 
 
@@ -38,7 +39,7 @@ class WordpieceWindows:
         self.max_wordpieces = max_wordpieces
         self.get_tokenizer = get_tokenizer
         self.cache_size = cache_size
-        self._counts: Dict[str, int] = {}
+        self._counts: Dict[int, int] = {}  # wordpieces per token text, keyed by its orth id
         self.oversize_tokens = 0  # single tokens longer than the limit on their own
 
     def __call__(self, docs: List[Doc]) -> List[List[Span]]:
@@ -57,20 +58,22 @@ class WordpieceWindows:
     def _count_new_tokens(self, docs: List[Doc], tokenizer) -> None:
         if len(self._counts) > self.cache_size:
             self._counts.clear()
-        new = {t.text for doc in docs for t in doc if t.text not in self._counts}
+        new = {orth for doc in docs for orth in doc.to_array(ORTH).tolist()} - self._counts.keys()
         if not new:
             return
-        texts = sorted(new)
+        orths = sorted(new)
+        strings = docs[0].vocab.strings
+        texts = [strings[orth] for orth in orths]
         if tokenizer is None:
-            self._counts.update((text, len(text.strip())) for text in texts)
+            self._counts.update((orth, len(text.strip())) for orth, text in zip(orths, texts))
             return
         encoded = tokenizer(texts, add_special_tokens=False)["input_ids"]
-        self._counts.update((text, len(ids)) for text, ids in zip(texts, encoded))
+        self._counts.update((orth, len(ids)) for orth, ids in zip(orths, encoded))
 
     def _doc_windows(self, doc: Doc, tokenizer, budget: int) -> List[Span]:
         if len(doc) == 0:
             return []  # as strided_spans: an empty doc has no window
-        counts = [self._counts[token.text] for token in doc]
+        counts = [self._counts[orth] for orth in doc.to_array(ORTH).tolist()]
         spans: List[Span] = []
         start = 0
         while True:
