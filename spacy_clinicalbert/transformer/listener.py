@@ -1,9 +1,9 @@
 """A transformer listener whose mean pooling is one sparse product per doc.
 
 spacy-transformers pools wordpieces into tokens by first copying every (token, wordpiece) pair
-into a new array and then averaging it. Overlapping windows align each token to ~1.7 wordpiece
-rows, so that copy is larger than the hidden states themselves, and each listener (ner,
-relations, textcat) makes its own. Mean pooling is a linear map: a sparse (tokens x wordpieces)
+into a new array and then averaging it. Overlapping windows align each token to ~1.6 wordpiece
+rows, so that copy is about as large as the hidden states, and each listener (ner, relations,
+textcat) makes its own. Mean pooling is a linear map: a sparse (tokens x wordpieces)
 matrix of 1/count weights gives the same vectors in one pass, and its transpose the gradients.
 Other poolings (max, first, last) and non-NumPy ops (GPU) take spacy-transformers' path.
 """
