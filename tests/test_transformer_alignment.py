@@ -1,5 +1,5 @@
 """The batch-wide alignment gives spacy-transformers' alignment, on real notes and edge cases."""
-import csv
+from itertools import islice
 
 import numpy
 import pytest
@@ -7,6 +7,7 @@ import spacy
 from spacy_transformers.align import get_alignment_via_offset_mapping
 from spacy_transformers.layers.transformer_model import huggingface_tokenize
 
+from spacy_clinicalbert.pretraining import iter_notes
 from spacy_clinicalbert.transformer.alignment import align_windows, wordpiece_strings
 
 EDGE_CASES = [
@@ -20,10 +21,8 @@ EDGE_CASES = [
 
 
 def mtsamples_notes(shared_data, limit: int):
-    path = shared_data / "mtsamples" / "mtsamples.csv"
-    with path.open(encoding="utf8", newline="") as file:
-        rows = [row["transcription"] for row in csv.DictReader(file) if row.get("transcription")]
-    return rows[:limit]
+    notes = iter_notes([shared_data / "mtsamples" / "mtsamples.csv"], text_field="transcription")
+    return [note.text for note in islice(notes, limit)]
 
 
 @pytest.fixture(scope="module")

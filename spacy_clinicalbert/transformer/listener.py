@@ -58,6 +58,7 @@ def _pool_forward(model: Model, trf_datas: List[TransformerData], is_train: bool
         return stock_trfs2arrays_forward(model, trf_datas, is_train)
     grad_factor = model.attrs["grad_factor"]
     outputs: List[Floats2d] = []
+    hiddens: List[Optional[Floats2d]] = []
     matrices: List[Optional[sparse.csr_matrix]] = []
     for trf_data in trf_datas:
         if not isinstance(trf_data, TransformerData):
@@ -67,6 +68,7 @@ def _pool_forward(model: Model, trf_datas: List[TransformerData], is_train: bool
                 f"`transformer`) component before this listener."
             )
         hidden = _last_hidden_state(trf_data)
+        hiddens.append(hidden)
         if hidden is None or hidden.size == 0:  # zero-length doc: no wordpieces were encoded
             outputs.append(model.ops.alloc2f(0, 0))
             matrices.append(None)
@@ -78,8 +80,7 @@ def _pool_forward(model: Model, trf_datas: List[TransformerData], is_train: bool
 
     def backprop(d_outputs: List[Floats2d]) -> List[TransformerData]:
         d_trf_datas: List[TransformerData] = []
-        for trf_data, d_output, matrix in zip(trf_datas, d_outputs, matrices):
-            hidden = _last_hidden_state(trf_data)
+        for trf_data, hidden, d_output, matrix in zip(trf_datas, hiddens, d_outputs, matrices):
             if hidden is None:  # as spacy-transformers: zero-length docs send no gradient
                 continue
             if matrix is None:
