@@ -4,8 +4,9 @@ ADE Corpus V2 (document-grouped split by PubMed id, the project's converter): en
 end-to-end relation F1 (predicted entities; a relation counts only with both spans and labels
 right) and ADE-sentence F1 (the ADE category), with configs/cpu.cfg.
 MTSamples specialty (de-duplicated texts, the project's csv converter with --dedupe): accuracy and
-macro F1, with benchmarks/configs/mtsamples_textcat.cfg (fine-tuning needs several ~50-minute epochs
-here; bench_probe.py compares the encoders on MTSamples without fine-tuning).
+macro F1, with benchmarks/configs/mtsamples_textcat.cfg (fine-tuning: each epoch takes about 50 minutes
+here) or, with --frozen-encoder, mtsamples_textcat_frozen.cfg (textcat trained on an encoder that is
+assembled once and not updated: several epochs fit the same budget).
 Each from the packaged MiniLM encoder (minilm-offline) and, with --domain-model, from a
 domain-pretrained encoder folder (e.g. the workflow's models/pretrained or Bio_ClinicalBERT).
 Anchor: SpERT (Eberts & Ulges 2020) on ADE, 10-fold CV: 89.3 entity F1, 78.8 relation F1.
@@ -16,6 +17,7 @@ ceiling. On 2 idle cores, --max-steps 300 is about 22 min per ADE model (measure
 
     python benchmarks/bench_accuracy.py --task ade --max-steps 300
     python benchmarks/bench_accuracy.py --task mtsamples --domain-model models/pretrained
+    python benchmarks/bench_accuracy.py --task mtsamples --frozen-encoder --max-steps 800 --domain-model models/pretrained
 Work files go to --work (default /tmp/bench_accuracy); results to benchmarks/results/accuracy.json.
 """
 import argparse
@@ -30,6 +32,7 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "data"
+FROZEN_CONFIG = REPO / "benchmarks" / "configs" / "mtsamples_textcat_frozen.cfg"
 ANCHORS = {"ade": {"SpERT (Eberts & Ulges 2020)": {"ents_f": 89.3, "rel_micro_f": 78.8}}}
 
 
@@ -61,8 +64,8 @@ def subset(src: Path, dst: Path, limit: int) -> Path:
 
     Not the first ones: converted files can be ordered (ADE: positive sentences first).
     """
-    from spacy.tokens import DocBin
     import spacy
+    from spacy.tokens import DocBin
 
     if not limit:
         return src
@@ -97,6 +100,19 @@ COLUMNS = {"ade": [("ents_f", "entity F1"), ("rel_micro_f", "relation F1 (end to
            "mtsamples": [("accuracy", "accuracy"), ("macro_f", "macro F1")]}
 
 
+def assemble_encoder(config: Path, encoder: str, out: Path, log: Path) -> Path:
+    """The encoder alone as a pipeline folder, for the frozen config to source.
+
+    A frozen component is not initialized by `spacy train`, so its weights have to come from a
+    saved pipeline. `spacy assemble` validates the config before filling in variables, so the
+    schedule's `${training.max_steps}` gets a number here; it plays no part in assembling.
+    """
+    if not (out / "config.cfg").exists():
+        run([sys.executable, "-m", "spacy", "assemble", config, out, "--paths.base_model", encoder,
+             "--nlp.pipeline", '["clinicalbert"]', "--training.optimizer.learn_rate.total_steps", "1"], log)
+    return out
+
+
 def points(value, scale: float = 100.0) -> str:
     """Our scores are fractions (scale 100); published anchors are already points (scale 1)."""
     return f"{value * scale:.1f}" if isinstance(value, (int, float)) else "-"
@@ -126,10 +142,14 @@ def main() -> None:
     parser.add_argument("--train-limit", type=int, default=0, help="N training docs drawn at random (0: all)")
     parser.add_argument("--dev-limit", type=int, default=300, help="dev docs scored during training")
     parser.add_argument("--test-limit", type=int, default=0, help="N test docs drawn at random (0: all)")
+    parser.add_argument("--frozen-encoder", action="store_true",
+                        help="mtsamples only: train textcat on a frozen encoder (mtsamples_textcat_frozen.cfg)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--work", default="/tmp/bench_accuracy")
     parser.add_argument("--output", default=str(REPO / "benchmarks" / "results" / "accuracy.json"))
     args = parser.parse_args()
+    if args.frozen_encoder and args.task != "mtsamples":
+        parser.error("--frozen-encoder has a config for --task mtsamples only")
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
     log = work / "log.txt"
@@ -148,15 +168,25 @@ def main() -> None:
     env_threads = {"OMP_NUM_THREADS": str(args.threads)}
     os.environ.update(env_threads)
     for label, encoder in encoders.items():
-        out = work / f"{args.task}_{label.replace('/', '_')}"
-        seconds = run([sys.executable, "-m", "spacy", "train", config, "--output", out,
-                       "--paths.train", train, "--paths.dev", dev, "--paths.base_model", encoder,
-                       "--training.max_steps", args.max_steps,
-                       "--training.eval_frequency", max(50, args.max_steps // 3)], log)
+        out = work / f"{args.task}_{label.replace('/', '_')}{'_frozen' if args.frozen_encoder else ''}"
+        started = time.perf_counter()
+        if args.frozen_encoder:
+            pipeline = assemble_encoder(config, encoder, out.with_name(out.name + "_encoder"), log)
+            train_config, encoder_args = FROZEN_CONFIG, ["--paths.encoder_pipeline", pipeline]
+        else:
+            train_config, encoder_args = config, ["--paths.base_model", encoder]
+        run([sys.executable, "-m", "spacy", "train", train_config, "--output", out,
+             "--paths.train", train, "--paths.dev", dev, *encoder_args,
+             "--training.max_steps", args.max_steps,
+             "--training.eval_frequency", max(50, args.max_steps // 3)], log)
+        seconds = time.perf_counter() - started
         figures = score(out / "model-best", test, args.task, out / "metrics", log)
         figures.update(train_seconds=round(seconds, 1), max_steps=args.max_steps, encoder=encoder,
+                       frozen_encoder=args.frozen_encoder,
                        train_docs=args.train_limit or "all", load1_end=os.getloadavg()[0],
                        command=" ".join(sys.argv))
+        if args.frozen_encoder:
+            label = f"{label} (frozen)"
         previous.setdefault(args.task, {})[label] = figures
         shown = {k: v for k, v in figures.items() if isinstance(v, float)}
         print(f"{args.task} / {label}: {json.dumps(shown)}")
