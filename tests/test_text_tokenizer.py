@@ -60,3 +60,57 @@ def test_saved_pipeline_tokenizes_alike(nlp, tmp_path):
 def test_placeholders_from_preparation_are_single_tokens(nlp):
     prep = prepare_clinical_text("Seen by [**Doctor Last Name 12**] on [**2150-3-4**].")
     assert [t.text for t in nlp(prep.text)] == ["Seen", "by", "[NAME]", "on", "[DATE]", "."]
+
+
+WHITESPACE_TEXTS = [
+    "Pain  resolved.\tNo fever.\n\nPlan: f/u  in 2 wk.",
+    "  leading and trailing  ",
+    "tabs\t\tand\u00a0non-breaking\u00a0spaces,\r\nWindows lines",
+    " \n \t ",
+]
+ATTRS = ["ORTH", "NORM", "LOWER", "SHAPE", "SPACY", "IS_SPACE", "LIKE_NUM", "IS_PUNCT"]
+
+
+def with_whitespace_rules(nlp):
+    """The same tokenizer with spaCy's whitespace rules put back: what we had before."""
+    from spacy.lang.en import English
+    from spacy.tokenizer import Tokenizer
+
+    ours = nlp.tokenizer
+    rules = {**ours.rules, **{k: v for k, v in English.Defaults.tokenizer_exceptions.items() if k.isspace()}}
+    assert len(rules) > len(ours.rules)
+    return Tokenizer(nlp.vocab, rules=rules, prefix_search=ours.prefix_search,
+                     suffix_search=ours.suffix_search, infix_finditer=ours.infix_finditer,
+                     token_match=ours.token_match, url_match=ours.url_match)
+
+
+def test_whitespace_rules_left_out_with_the_same_tokens(nlp, shared_data):
+    """Leaving out the whitespace rules (which switch the cache off) changes no token or attribute:
+    600 MTSamples transcriptions (double spaces after every sentence) and whitespace edge cases."""
+    from itertools import islice
+
+    from spacy_clinicalbert.pretraining import iter_notes
+
+    assert not {" ", "\t", "\n"} & set(nlp.tokenizer.rules)
+    assert "\u00a0" in nlp.tokenizer.rules  # it sets a NORM, so it stays
+    before = with_whitespace_rules(nlp)
+    notes = iter_notes([shared_data / "mtsamples" / "mtsamples.csv"], text_field="transcription")
+    texts = WHITESPACE_TEXTS + [note.text for note in islice(notes, 600)]
+    assert len(texts) == 604
+    for text in texts:
+        ours, theirs = nlp.tokenizer(text), before(text)
+        assert [t.text_with_ws for t in ours] == [t.text_with_ws for t in theirs], text[:80]
+        assert (ours.to_array(ATTRS) == theirs.to_array(ATTRS)).all(), text[:80]
+
+
+def test_loaded_pipeline_drops_saved_whitespace_rules(nlp, tmp_path):
+    """A pipeline saved with the whitespace rules (by an earlier release) loads without them."""
+    nlp.tokenizer.rules = {**nlp.tokenizer.rules, " ": [{"ORTH": " "}], "\n": [{"ORTH": "\n"}]}
+    try:
+        nlp.to_disk(tmp_path / "saved")
+    finally:
+        nlp.tokenizer.rules = {k: v for k, v in nlp.tokenizer.rules.items() if k not in (" ", "\n")}
+    loaded = spacy.load(tmp_path / "saved")
+    assert type(loaded.tokenizer).__name__ == "ClinicalTokenizer"
+    assert not {" ", "\n"} & set(loaded.tokenizer.rules)
+    assert loaded.tokenizer.rules == nlp.tokenizer.rules
