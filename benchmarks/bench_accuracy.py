@@ -4,7 +4,7 @@ ADE Corpus V2 (document-grouped split by PubMed id, the project's converter): en
 end-to-end relation F1 (predicted entities; a relation counts only with both spans and labels
 right) and ADE-sentence F1 (the ADE category), with configs/cpu.cfg.
 MTSamples specialty (de-duplicated texts, the project's csv converter with --dedupe): accuracy and
-macro F1, with benchmarks/configs/mtsamples_textcat.cfg (fine-tuning: each epoch takes about 50 minutes
+macro F1, with benchmarks/configs/mtsamples_textcat.cfg (fine-tuning: each epoch takes about 35 minutes
 here) or, with --frozen-encoder, mtsamples_textcat_frozen.cfg (textcat trained on an encoder that is
 assembled once and not updated: several epochs fit the same budget).
 Each from the packaged MiniLM encoder (minilm-offline) and, with --domain-model, from a
@@ -13,7 +13,7 @@ Anchor: SpERT (Eberts & Ulges 2020) on ADE, 10-fold CV: 89.3 entity F1, 78.8 rel
 
 The budget is --max-steps training steps (default 300) and --train-limit / --dev-limit docs:
 far below the published setups, so the figures are lower bounds for these configs, not their
-ceiling. On 2 idle cores, --max-steps 300 is about 22 min per ADE model (measured); MTSamples about 11 min per model at --max-steps 150 (measured).
+ceiling. On 2 idle cores, --max-steps 300 is about 22 min per ADE model (measured); MTSamples about 11 min per model at --max-steps 150, 25 min with --frozen-encoder --max-steps 800 (measured).
 
     python benchmarks/bench_accuracy.py --task ade --max-steps 300
     python benchmarks/bench_accuracy.py --task mtsamples --domain-model models/pretrained
