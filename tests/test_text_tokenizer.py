@@ -1,8 +1,9 @@
 """The clinical tokenizer: clinical rules, registry lookup by name, and a saved pipeline that keeps them."""
-import spacy
 import pytest
+import spacy
 
 from spacy_clinicalbert.text import blank_clinical, prepare_clinical_text
+from spacy_clinicalbert.text.tokenizer import with_spacy_whitespace_rules
 
 CASES = [
     ("Started 5mg po b.i.d. for pain.", ["Started", "5", "mg", "po", "b.i.d.", "for", "pain", "."]),
@@ -71,19 +72,6 @@ WHITESPACE_TEXTS = [
 ATTRS = ["ORTH", "NORM", "LOWER", "SHAPE", "SPACY", "IS_SPACE", "LIKE_NUM", "IS_PUNCT"]
 
 
-def with_whitespace_rules(nlp):
-    """The same tokenizer with spaCy's whitespace rules put back: what we had before."""
-    from spacy.lang.en import English
-    from spacy.tokenizer import Tokenizer
-
-    ours = nlp.tokenizer
-    rules = {**ours.rules, **{k: v for k, v in English.Defaults.tokenizer_exceptions.items() if k.isspace()}}
-    assert len(rules) > len(ours.rules)
-    return Tokenizer(nlp.vocab, rules=rules, prefix_search=ours.prefix_search,
-                     suffix_search=ours.suffix_search, infix_finditer=ours.infix_finditer,
-                     token_match=ours.token_match, url_match=ours.url_match)
-
-
 def test_whitespace_rules_left_out_with_the_same_tokens(nlp, shared_data):
     """Leaving out the whitespace rules (which switch the cache off) changes no token or attribute:
     600 MTSamples transcriptions (double spaces after every sentence) and whitespace edge cases."""
@@ -93,7 +81,8 @@ def test_whitespace_rules_left_out_with_the_same_tokens(nlp, shared_data):
 
     assert not {" ", "\t", "\n"} & set(nlp.tokenizer.rules)
     assert "\u00a0" in nlp.tokenizer.rules  # it sets a NORM, so it stays
-    before = with_whitespace_rules(nlp)
+    before = with_spacy_whitespace_rules(nlp.tokenizer)
+    assert set(before.rules) == set(nlp.tokenizer.rules) | {" ", "\t", "\n"}
     notes = iter_notes([shared_data / "mtsamples" / "mtsamples.csv"], text_field="transcription")
     texts = WHITESPACE_TEXTS + [note.text for note in islice(notes, 600)]
     assert len(texts) == 604

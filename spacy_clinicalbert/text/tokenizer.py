@@ -85,6 +85,18 @@ class ClinicalTokenizer(Tokenizer):
         return self
 
 
+def with_spacy_whitespace_rules(tokenizer: Tokenizer) -> Tokenizer:
+    """The same tokenizer as a plain spaCy Tokenizer with the whitespace rules put back: what we
+    had before, for comparisons (tests, benchmarks/bench_tokenizer.py)."""
+    from spacy.lang.tokenizer_exceptions import BASE_EXCEPTIONS
+
+    spaces = {key: tokens for key, tokens in BASE_EXCEPTIONS.items() if _restates_whitespace(key, tokens)}
+    return Tokenizer(tokenizer.vocab, rules={**tokenizer.rules, **spaces},
+                     prefix_search=tokenizer.prefix_search, suffix_search=tokenizer.suffix_search,
+                     infix_finditer=tokenizer.infix_finditer, token_match=tokenizer.token_match,
+                     url_match=tokenizer.url_match)
+
+
 def _special_cases(placeholder_template: str) -> dict:
     cases = {}
     for word in DOTTED_ABBREVIATIONS + SLASH_ABBREVIATIONS:
