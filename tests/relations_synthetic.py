@@ -72,8 +72,17 @@ TOK2VEC = {
 }
 
 
+LISTENER = {
+    "@architectures": "spacy-clinicalbert.TransformerListener.v1",
+    "grad_factor": 1.0,
+    "upstream": "*",
+    "pooling": {"@layers": "reduce_mean.v1"},
+}
+# The small setup these tests were written for (softmax, gold training entities, no
+# boundary negatives), pinned so they test the component, not its current defaults.
+SMALL_SETUP = {"multi_label": False, "training_entities": "gold", "boundary_negatives": 0}
+
+
 def relation_config(tok2vec=None, architecture="spacy-clinicalbert.RelationModel.v1", **settings) -> dict:
-    model = {"@architectures": architecture, "hidden_width": 64}
-    if tok2vec is not None:
-        model["tok2vec"] = tok2vec
-    return {"model": model, **settings}
+    model = {"@architectures": architecture, "hidden_width": 64, "tok2vec": tok2vec or LISTENER}
+    return {"model": model, **{**SMALL_SETUP, **settings}}

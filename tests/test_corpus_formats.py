@@ -140,7 +140,7 @@ def test_jsonl_prodigy_tasks(tmp_path, nlp):
     ],
 )
 def test_jsonl_errors(tmp_path, nlp, line, message):
-    path = write_jsonl(tmp_path / "a.jsonl", [{"text": "fine"}, line])
+    path = write_jsonl(tmp_path / "a.jsonl", [{"text": "fine", "cats": {"A": 1.0}}, line])
     with pytest.raises(CorpusError, match=message):
         convert("jsonl", path, nlp=nlp)
     skipped = convert("jsonl", path, nlp=nlp, on_invalid="skip") if "outside" not in message else None

@@ -11,7 +11,7 @@ from . import app
 @app.command("convert")
 def convert_cli(
     fmt: str = typer.Argument(..., metavar="FORMAT", help="Input format: ade, brat, conll, csv, i2b2 or jsonl."),
-    input_path: Path = typer.Argument(..., metavar="INPUT", help="File or folder to read (ADE: the corpus folder; BRAT/i2b2: a folder of files or one file)."),
+    input_path: Path = typer.Argument(..., metavar="INPUT", help="File or folder to read (ADE: the corpus folder; BRAT/i2b2: a folder of files or one file). With --dev-input/--test-input: the corpus's own training part."),
     output_dir: Path = typer.Argument(..., help="Folder for train.spacy, dev.spacy, test.spacy and stats.json."),
     alignment: str = typer.Option("expand", "--alignment", "-a", help="Spans off token boundaries: expand to the tokens touched, contract to the tokens inside, or strict (stop with file and line)."),
     ents_policy: str = typer.Option("longest", "--ents-policy", help="Which entities go to doc.ents when they overlap: longest (then earliest) or first (then longest). All entities always go to doc.spans['entities']."),
@@ -22,6 +22,9 @@ def convert_cli(
     split: str = typer.Option("0.8,0.1,0.1", "--split", help="train,dev,test ratios of documents; groups (PMID, trial, distinct text) are never divided."),
     seed: int = typer.Option(0, "--seed", help="Seed of the group shuffle: the same seed gives the same splits."),
     split_lists: Optional[Path] = typer.Option(None, "--split-lists", help="Folder with train.txt/dev.txt/test.txt listing record or group ids: use these splits instead of ratios."),
+    dev_input: str = typer.Option("", "--dev-input", help="The corpus's own development file or folder (same format): taken as the dev split as it is. Empty: none."),
+    test_input: str = typer.Option("", "--test-input", help="The corpus's own test file or folder: taken as the test split as it is. A split without its own file is carved out of INPUT's groups by the --split ratios among the missing splits. Empty: none."),
+    complete_layers: str = typer.Option("", "--complete-layers", help="Comma-separated layers (entities, relations, categories, attributes) that every document annotates, where the format cannot say so (e.g. a BRAT corpus whose empty .ann files mean 'nothing here'). A layer a document does not annotate is left missing: not trained, not scored."),
     tokenizer: str = typer.Option("clinical", "--tokenizer", help="clinical (spaCy English + clinical rules), default (spacy.blank), or a pipeline name/folder whose tokenizer to use."),
     lang: str = typer.Option("en", "--lang", help="Language of spacy.blank for the clinical/default tokenizer."),
     group_pattern: Optional[str] = typer.Option(None, "--group-pattern", help="brat: regex on the file stem whose 'group' capture is the split group (default: the stem before _inc/_exc)."),
@@ -40,10 +43,14 @@ def convert_cli(
     """Convert an annotated corpus to spaCy DocBin files plus stats.json.
 
     Entities go to doc.spans['entities'] (all) and doc.ents (non-overlapping),
-    relations to doc._.relations, categories to doc.cats. Bad input stops with the
-    file and line unless --on-invalid/--on-mismatch say to count and go on.
+    relations to doc._.relations, categories to doc.cats. Each doc records the
+    layers it annotates; a layer it does not annotate stays missing (ADE-NEG
+    sentences: entities missing, not empty). Bad input stops with the file and
+    line unless --on-invalid/--on-mismatch say to count and go on; a corpus
+    without any annotation stops with a message.
     """
     from ..corpus import CorpusError, convert, parse_ratios
+    from ..layers import parse_layers
 
     reader_options = {
         "group_pattern": group_pattern,
@@ -62,11 +69,13 @@ def convert_cli(
     reader_options = {k: v for k, v in reader_options.items() if v is not None}
     try:
         ratios = parse_ratios(split)
+        complete = parse_layers(complete_layers)
         result = convert(
             fmt, input_path, output_dir, tokenizer=tokenizer, lang=lang, alignment=alignment,
             ents_policy=ents_policy, discontinuous=discontinuous, on_mismatch=on_mismatch,
             on_invalid=on_invalid, prepare=prepare, ratios=ratios, seed=seed,
-            split_lists=split_lists, **reader_options,
+            split_lists=split_lists, dev_input=dev_input or None, test_input=test_input or None,
+            complete_layers=complete, **reader_options,
         )
     except (CorpusError, ValueError) as err:
         msg.fail("Conversion failed", str(err), exits=1)

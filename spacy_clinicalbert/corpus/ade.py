@@ -3,6 +3,8 @@
 - Entities DRUG, AE, DOSE; relations DRUG → AE labelled `DRUG-AE` and DRUG → DOSE
   labelled `DRUG-DOSE` (head is always the drug).
 - cats: `ADE` = 1.0 for sentences in DRUG-AE.rel, 0.0 for those in ADE-NEG.txt.
+- Layers: ADE-NEG sentences annotate only the category; their entity and relation
+  layers are missing (at least 29 % of them name a drug annotated elsewhere).
 - A sentence is identified by (PubMed id, sentence text); repeated lines merge into
   one record (counted).
 - Offsets in the .rel files index the whole abstract, which the corpus lacks. Every
@@ -16,10 +18,15 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Dict, Iterator, List, Tuple
 
+from ..layers import CATEGORIES, ENTITIES, RELATIONS
 from .records import AnnotatedText, CorpusError, EntityAnn, RelationAnn
 from .stats import ConversionStats
 
 FILES = ("DRUG-AE.rel", "DRUG-DOSE.rel", "ADE-NEG.txt")
+# ADE sentences annotate entities, relations and the category; ADE-NEG sentences only
+# say "no adverse effect here": their entities and relations are missing, not empty.
+ANNOTATED_ADE_SENTENCE = frozenset({ENTITIES, RELATIONS, CATEGORIES})
+ANNOTATED_NEG_SENTENCE = frozenset({CATEGORIES})
 # (pmid, sentence) → list of (relation label, tail label, tail mention, drug mention, where)
 Mention = Tuple[str, int, int]  # text, doc-level begin, end
 
@@ -119,6 +126,7 @@ def read_ade(path: Path, stats: ConversionStats, *, on_invalid: str = "error") -
             entities=list(entities.values()),
             relations=relations,
             cats={"ADE": 1.0},
+            layers=ANNOTATED_ADE_SENTENCE,
         )
     seen = set()
     neg_path = folder / "ADE-NEG.txt"
@@ -143,4 +151,7 @@ def read_ade(path: Path, stats: ConversionStats, *, on_invalid: str = "error") -
                 stats.omit("ade_negative_line_also_positive", where)
                 continue
             seen.add(key)
-            yield AnnotatedText(id=_next_id(pmid, counter), text=sentence, source=where, group=pmid, cats={"ADE": 0.0})
+            yield AnnotatedText(
+                id=_next_id(pmid, counter), text=sentence, source=where, group=pmid, cats={"ADE": 0.0},
+                layers=ANNOTATED_NEG_SENTENCE,
+            )

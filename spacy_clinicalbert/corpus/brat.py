@@ -18,6 +18,7 @@ import re
 from pathlib import Path
 from typing import Dict, Iterator, List, Optional
 
+from ..layers import ATTRIBUTES, ENTITIES, RELATIONS
 from .records import AnnotatedText, AttributeAnn, CorpusError, EntityAnn, RelationAnn
 from .stats import ConversionStats
 
@@ -173,12 +174,16 @@ def read_brat(
     on_invalid: str = "error",
     group_pattern: str = DEFAULT_GROUP_PATTERN,
 ) -> Iterator[AnnotatedText]:
+    """Every .txt with its .ann. Each .ann annotates entities (an empty one: none
+    there); relations and attributes count as annotated in every file once the
+    corpus uses them anywhere, since BRAT has no way to say a file was not linked."""
+    records = []
     for txt in find_pairs(Path(path), on_invalid, stats):
         with open(txt, encoding="utf8", newline="") as handle:
             text = handle.read()
         doc_id = txt.stem
         entities, relations, attributes = parse_ann(txt.with_suffix(".ann"), text, doc_id, on_invalid, stats)
-        yield AnnotatedText(
+        records.append(AnnotatedText(
             id=doc_id,
             text=text,
             source=str(txt),
@@ -186,4 +191,12 @@ def read_brat(
             entities=entities,
             relations=relations,
             attributes=attributes,
-        )
+        ))
+    layers = frozenset(
+        [ENTITIES]
+        + [RELATIONS] * any(rec.relations for rec in records)
+        + [ATTRIBUTES] * any(rec.attributes for rec in records)
+    )
+    for rec in records:
+        rec.layers = layers
+        yield rec

@@ -13,6 +13,7 @@
 from pathlib import Path
 from typing import Iterator, List, Optional, Tuple
 
+from ..layers import ENTITIES
 from .records import AnnotatedText, CorpusError, EntityAnn
 from .stats import ConversionStats
 
@@ -158,6 +159,7 @@ def read_conll(
                 source=tokens[0][2],
                 group=f"{file.stem}:{n}",
                 entities=entities,
+                layers=frozenset({ENTITIES}),  # an IOB file tags every token
                 words=words,
                 spaces=[True] * (len(words) - 1) + [False],
                 sent_starts=[t[3] or i == 0 for i, t in enumerate(tokens)],

@@ -16,6 +16,7 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Dict, Iterator, List, Optional, Sequence
 
+from ..layers import CATEGORIES
 from ..text import text_key
 from .records import AnnotatedText, CorpusError
 from .stats import ConversionStats
@@ -96,4 +97,6 @@ def read_csv_notes(
             cats[label] = 1.0
         if not multilabel and len(labels) > 1:
             stats.omit("csv_extra_labels_exclusive", where, len(labels) - 1)
-        yield AnnotatedText(id=ident, text=text, source=where, group=text_key(text), cats=cats)
+        yield AnnotatedText(
+            id=ident, text=text, source=where, group=text_key(text), cats=cats, layers=frozenset({CATEGORIES})
+        )

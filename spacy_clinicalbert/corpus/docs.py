@@ -9,6 +9,9 @@
 - relations: through `spacy_clinicalbert.relations.data` only, score 1.0.
 - `doc.cats`: as read.
 - `doc._.note_id`: the record id (file stem, PMID, row), for tracing results back.
+- annotation layers (`spacy_clinicalbert.layers`): recorded on every doc. A layer the
+  record does not annotate stays missing: no `doc.ents` set (ENT_IOB unset, not `O`),
+  no `doc.spans["entities"]`, no keys in `doc.cats`.
 
 `doc.ents` policy (`ents_policy`):
 - `longest` (default): longer spans win, then the earlier one (spaCy's `filter_spans`);
@@ -24,6 +27,7 @@ from typing import Dict, List, Optional, Tuple
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
+from ..layers import ATTRIBUTES, CATEGORIES, ENTITIES, RELATIONS, set_layers
 from ..relations.data import Relation, relation_key, set_relations
 from ..text import prepare_clinical_text
 from .alignment import align_span
@@ -89,6 +93,21 @@ def select_ents(spans: List[Span], policy: str) -> Tuple[List[Span], List[Span]]
     return sorted(kept, key=lambda s: s.start), aside
 
 
+def record_layers(record: AnnotatedText) -> frozenset:
+    """The layers `record` annotates: as its reader said, else those that hold something.
+    A reader that says a layer is missing while the record holds it contradicts itself."""
+    held = {
+        ENTITIES: bool(record.entities), RELATIONS: bool(record.relations),
+        ATTRIBUTES: bool(record.attributes), CATEGORIES: bool(record.cats),
+    }
+    if record.layers is None:
+        return frozenset(layer for layer, has in held.items() if has)
+    for layer, has in held.items():
+        if has and layer not in record.layers:
+            raise CorpusError(record.source, f"record {record.id} holds {layer} but its reader marks them not annotated")
+    return record.layers
+
+
 def _make_doc(nlp: Language, record: AnnotatedText) -> Doc:
     if record.words is not None:
         return Doc(nlp.vocab, words=record.words, spaces=record.spaces, sent_starts=record.sent_starts)
@@ -108,6 +127,8 @@ def build_doc(nlp: Language, record: AnnotatedText, opts: BuildOptions, stats: C
     if record.words is not None and doc.text != record.text:
         raise CorpusError(record.source, f"record {record.id}: tokens do not rebuild the text")
     doc._.note_id = record.id
+    layers = record_layers(record)
+    set_layers(doc, layers)
     doc_text = doc.text  # built once: Doc.text joins all tokens on every access
 
     spans: Dict[str, Span] = {}
@@ -166,12 +187,13 @@ def build_doc(nlp: Language, record: AnnotatedText, opts: BuildOptions, stats: C
     for span in ent_candidates:
         unique.setdefault((span.start, span.end, span.label_), span)
     kept, aside = select_ents(list(unique.values()), opts.ents_policy)
-    doc.ents = kept
+    if ENTITIES in layers:  # else ENT_IOB stays missing: ner learns nothing from this doc
+        doc.ents = kept
+        doc.spans["entities"] = list(spans.values())
     if aside:
         stats.omit("ents_set_aside_overlap", f"{record.source} ({record.id})", len(aside))
         for span in aside:
             stats.omit(f"ents_set_aside_overlap:{span.label_}", None)
-    doc.spans["entities"] = list(spans.values())
     if fragments:
         doc.spans["entity_fragments"] = fragments
 
@@ -209,5 +231,5 @@ def build_doc(nlp: Language, record: AnnotatedText, opts: BuildOptions, stats: C
         seen_keys.add(key)
     if relations:
         set_relations(doc, relations)
-    doc.cats = dict(record.cats)
+    doc.cats = dict(record.cats)  # empty when the layer is missing: textcat then masks the doc out
     return doc

@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 from typing import Dict, Iterator, List, Tuple
 
+from ..layers import ATTRIBUTES, ENTITIES, RELATIONS
 from .records import AnnotatedText, AttributeAnn, CorpusError, EntityAnn, RelationAnn
 from .stats import ConversionStats
 
@@ -132,4 +133,7 @@ def read_i2b2(path: Path, stats: ConversionStats, *, on_invalid: str = "error") 
             entities=list(entities.values()),
             relations=relations,
             attributes=attributes,
+            layers=frozenset(
+                [ENTITIES] + [ATTRIBUTES] * ("ast" in files) + [RELATIONS] * ("rel" in files)
+            ),
         )

@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 from typing import Any, Dict, Iterator, Optional
 
+from ..layers import CATEGORIES, ENTITIES, RELATIONS
 from ..text import text_key
 from .records import AnnotatedText, CorpusError, EntityAnn, RelationAnn
 from .stats import ConversionStats
@@ -123,6 +124,12 @@ def _task_to_record(task, where, stats, text_column, group_key) -> Optional[Anno
         relations.append(RelationAnn(head, tail, str(rel["label"]), where))
     group = _dig(task, group_key) if group_key else _dig(task, "meta.group")
     ident = _dig(task, "meta.id") or _dig(task, "_input_hash") or where
+    # A key present (even empty) annotates its layer; an absent one leaves it missing.
+    layers = (
+        [ENTITIES] * ("spans" in task or bool(entities))
+        + [RELATIONS] * ("relations" in task)
+        + [CATEGORIES] * bool(cats)
+    )
     return AnnotatedText(
         id=str(ident),
         text=text,
@@ -131,4 +138,5 @@ def _task_to_record(task, where, stats, text_column, group_key) -> Optional[Anno
         entities=list(entities.values()),
         relations=relations,
         cats=cats,
+        layers=frozenset(layers),
     )

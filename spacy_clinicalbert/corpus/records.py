@@ -4,7 +4,7 @@ Readers only parse; the builder (`docs.py`) tokenizes, aligns, chooses `doc.ents
 and adds relations, so all formats share one set of rules and one set of counts.
 """
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, FrozenSet, List, Optional, Tuple
 
 
 class CorpusError(ValueError):
@@ -71,3 +71,7 @@ class AnnotatedText:
     words: Optional[List[str]] = None
     spaces: Optional[List[bool]] = None
     sent_starts: Optional[List[bool]] = None
+    # The annotation layers (`spacy_clinicalbert.layers`) this text annotates; the
+    # others are missing, not empty. None: the reader leaves it to `convert`, which
+    # takes the layers that hold something.
+    layers: Optional[FrozenSet[str]] = None

@@ -10,6 +10,7 @@ from typing import Dict, List, Optional
 from spacy.tokens import Doc
 from wasabi import msg
 
+from ..layers import LAYERS, doc_layers
 from ..relations.data import get_relations
 
 MAX_EXAMPLES = 5
@@ -24,6 +25,9 @@ class ConversionStats:
         self.ents: Dict[str, Counter] = defaultdict(Counter)  # doc.ents
         self.relations: Dict[str, Counter] = defaultdict(Counter)
         self.cats: Dict[str, Counter] = defaultdict(Counter)  # positive labels
+        self.cat_labels: Dict[str, Counter] = defaultdict(Counter)  # docs with the label annotated (0 or 1)
+        self.cats_positive: Dict[str, Counter] = defaultdict(Counter)  # docs by their number of positive labels
+        self.layers: Dict[str, Counter] = defaultdict(Counter)  # docs annotating each layer
         self.read_entities: Counter = Counter()  # as annotated in the input, before any repair
         self.read_relations: Counter = Counter()
         self.repairs: Counter = Counter()
@@ -60,8 +64,13 @@ class ConversionStats:
         for rel in get_relations(doc):
             self.relations[split][rel.label] += 1
         for label, value in doc.cats.items():
+            self.cat_labels[split][label] += 1
             if value >= 0.5:
                 self.cats[split][label] += 1
+        for layer in doc_layers(doc):
+            self.layers[split][layer] += 1
+        if doc.cats:
+            self.cats_positive[split][str(sum(v >= 0.5 for v in doc.cats.values()))] += 1
 
     @staticmethod
     def _total(per_split: Dict[str, Counter]) -> Counter:
@@ -91,6 +100,12 @@ class ConversionStats:
             "ents": table(self.ents),
             "relations": table(self.relations),
             "cats": table(self.cats),
+            "cat_labels_annotated": table(self.cat_labels),
+            "cats_positive_per_doc": table(self.cats_positive),
+            "layers": {
+                "total": {layer: self._total(self.layers).get(layer, 0) for layer in LAYERS},
+                **{s: {layer: self.layers[s].get(layer, 0) for layer in LAYERS} for s in splits},
+            },
             "repairs": dict(sorted(self.repairs.items())),
             "omissions": dict(sorted(self.omissions.items())),
             "ignored": dict(sorted(self.notes.items())),
@@ -110,6 +125,11 @@ class ConversionStats:
             ["groups", ""] + [data["groups"]["total"]] + [data["groups"][s] for s in splits],
             ["tokens", ""] + [data["tokens"]["total"]] + [data["tokens"][s] for s in splits],
         ]
+        for layer in LAYERS:
+            rows.append(
+                [f"docs annotating {layer}", ""] + [data["layers"]["total"][layer]]
+                + [data["layers"][s][layer] for s in splits]
+            )
         read = {"entities": data["read"]["entities"], "relations": data["read"]["relations"]}
         for section, title in (("entities", "entity"), ("ents", "doc.ents"), ("relations", "relation"), ("cats", "cat")):
             labels = sorted(set(data[section]["total"]) | set(read.get(section, {})))

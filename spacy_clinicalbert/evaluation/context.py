@@ -6,6 +6,11 @@ of each flag over the entities found in both gold and prediction.
 Gold attribute labels are `Name` or `Name=Value`; ALIASES maps the common ones
 (Negation, assertion=absent, ...) onto the flags. A flag no gold attribute maps to
 gets counts only.
+
+P/R/F1 come only from docs that annotate attributes (`spacy_clinicalbert.layers`):
+elsewhere an unflagged gold entity means "not looked at", not "affirmed", so a
+predicted flag there is neither right nor wrong. The counts of predicted flags
+cover every doc.
 """
 from typing import Dict, List, Optional, Set, Tuple
 
@@ -13,6 +18,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.training import Example
 
+from ..layers import ATTRIBUTES, annotates
 from .prf import prf
 
 FLAGS = ("is_negated", "is_uncertain", "is_historical", "is_hypothetical", "is_family")
@@ -73,15 +79,18 @@ def _flag(span: Span, flag: str) -> bool:
 
 
 def score_context(examples: List[Example], flags: List[str]) -> Dict:
-    """Counts of flagged predicted entities per flag, and P/R/F1 where gold attributes exist."""
+    """Counts of flagged predicted entities per flag, and P/R/F1 where gold attributes
+    exist, over the docs annotating attributes (`docs`)."""
     counts = {flag: 0 for flag in flags}
     tp = {flag: 0 for flag in flags}
     fp = dict(tp)
     fn = dict(tp)
     gold_seen: Set[str] = set()
-    n_pred = n_matched = 0
+    n_pred = n_matched = n_docs = 0
     for eg in examples:
-        gold_flags = _gold_flags(eg.reference)
+        scored = annotates(eg.reference, ATTRIBUTES)
+        n_docs += scored
+        gold_flags = _gold_flags(eg.reference) if scored else {}
         gold_seen.update(gold_flags)
         gold_ents = _gold_entities(eg.reference)
         for span in eg.predicted.ents:
@@ -92,7 +101,7 @@ def score_context(examples: List[Example], flags: List[str]) -> Dict:
             for flag in flags:
                 predicted = _flag(span, flag)
                 counts[flag] += predicted
-                if not matched:
+                if not (matched and scored):
                     continue
                 gold = offsets in gold_flags.get(flag, ())
                 tp[flag] += predicted and gold
@@ -110,4 +119,6 @@ def score_context(examples: List[Example], flags: List[str]) -> Dict:
         "predicted_entities": n_pred,
         "entities_matched_to_gold": n_matched,
         "flags_with_gold": sorted(f for f in flags if f in gold_seen),
+        "docs": n_docs,
+        "docs_not_annotating": len(examples) - n_docs,
     }

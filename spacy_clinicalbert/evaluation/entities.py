@@ -1,12 +1,19 @@
 """Entity scores: spaCy's own span scorer (the figures `spacy evaluate` prints) plus
-per-label counts of gold and predicted entities, so every F1 shows its support."""
+per-label counts of gold and predicted entities, so every F1 shows its support.
+
+Only docs whose gold annotates entities (`spacy_clinicalbert.layers`) are scored: on
+a doc whose entity layer is missing (an ADE-NEG sentence) a predicted entity is
+neither right nor wrong, while on a doc annotated as having none it is a false positive.
+"""
 from collections import Counter
 from typing import Dict, List
 
 from spacy.language import Language
 from spacy.scorer import Scorer
+from spacy.tokens import Doc
 from spacy.training import Example
 
+from ..layers import ENTITIES, annotates
 from .prf import macro
 
 
@@ -15,16 +22,30 @@ def entity_components(nlp: Language) -> List[str]:
     return [name for name in nlp.pipe_names if "doc.ents" in nlp.get_pipe_meta(name).assigns]
 
 
+def annotates_entities(doc: Doc) -> bool:
+    """Does gold doc `doc` annotate entities (its layer record, not ENT_IOB alone)?"""
+    return annotates(doc, ENTITIES)
+
+
+def _scorable(doc: Doc) -> bool:
+    """`has_annotation` for spaCy's Scorer, which asks it of the gold *and* the predicted
+    doc: a gold doc counts when it annotates entities, a predicted one whenever the
+    pipeline set entities (a layer record copied onto it says nothing about that)."""
+    return annotates_entities(doc) or doc.has_annotation("ENT_IOB")
+
+
 def has_gold_entities(examples: List[Example]) -> bool:
-    return any(eg.reference.has_annotation("ENT_IOB") for eg in examples)
+    return any(annotates_entities(eg.reference) for eg in examples)
 
 
 def score_entities(examples: List[Example]) -> Dict:
-    """Micro and per-label P/R/F1 over `doc.ents`, on docs with gold entity annotation."""
-    annotated = [eg for eg in examples if eg.reference.has_annotation("ENT_IOB")]
-    spacy_scores = Scorer.score_spans(
-        annotated, "ents", has_annotation=lambda doc: doc.has_annotation("ENT_IOB")
-    )
+    """Micro and per-label P/R/F1 over `doc.ents`, on the docs that annotate entities.
+
+    `docs` counts the docs scored; `docs_not_annotating` (and its older name
+    `docs_without_gold_entities`) those left out because their entity layer is missing.
+    """
+    annotated = [eg for eg in examples if annotates_entities(eg.reference)]
+    spacy_scores = Scorer.score_spans(annotated, "ents", has_annotation=_scorable)
     gold = Counter(ent.label_ for eg in annotated for ent in eg.reference.ents)
     pred = Counter(ent.label_ for eg in annotated for ent in eg.predicted.ents)
     per_type_scores = spacy_scores.get("ents_per_type") or {}
@@ -35,12 +56,14 @@ def score_entities(examples: List[Example]) -> Dict:
             "p": float(s["p"]), "r": float(s["r"]), "f": float(s["f"]),
             "support": gold[label], "predicted": pred[label],
         }
+    not_annotating = len(examples) - len(annotated)
     return {
         "micro": {k: float(spacy_scores.get(f"ents_{k}") or 0.0) for k in ("p", "r", "f")},
         "macro": macro(per_type),
         "per_type": per_type,
         "docs": len(annotated),
-        "docs_without_gold_entities": len(examples) - len(annotated),
+        "docs_not_annotating": not_annotating,
+        "docs_without_gold_entities": not_annotating,
         "gold": sum(gold.values()),
         "predicted": sum(pred.values()),
     }

@@ -5,6 +5,9 @@ labels) and its label were predicted. The all-pairs floor needs the component's
 candidate generator and learned type pairs; a relation component without them
 (a rule or custom pipe) gets the end-to-end figures and no floor, and the result
 says why.
+
+Every figure, the gold and predicted counts included, covers only the docs that
+annotate relations (`spacy_clinicalbert.layers`); `docs` says how many those are.
 """
 from collections import Counter
 from typing import Dict, List, Optional
@@ -12,8 +15,9 @@ from typing import Dict, List, Optional
 from spacy.language import Language
 from spacy.training import Example
 
+from ..layers import RELATIONS, annotates
 from ..relations.data import get_relations, has_relations
-from ..relations.scorer import score_relations
+from ..relations.scorer import annotated_examples, score_relations
 
 PREFIX = "rel"
 
@@ -27,7 +31,8 @@ def relation_components(nlp: Language) -> List[str]:
 
 
 def has_gold_relations(examples: List[Example]) -> bool:
-    return any(has_relations(eg.reference) for eg in examples)
+    """Does some gold doc annotate relations (even as "none here")?"""
+    return any(annotates(eg.reference, RELATIONS) for eg in examples)
 
 
 def _settings(pipe) -> Dict:
@@ -50,11 +55,13 @@ def _settings(pipe) -> Dict:
 
 def score_relation_component(nlp: Language, name: Optional[str], examples: List[Example]) -> Dict:
     """End-to-end micro/macro/per-label scores of component `name` (None: a pipe that
-    writes relations without declaring it), plus the floor if it has one."""
+    writes relations without declaring it), plus the floor if it has one, over the
+    docs that annotate relations."""
     settings = _settings(nlp.get_pipe(name)) if name is not None else {}
-    raw = score_relations(examples, mode="end_to_end", prefix=PREFIX, **settings)
-    gold = Counter(r.label for eg in examples for r in get_relations(eg.reference))
-    pred = Counter(r.label for eg in examples for r in get_relations(eg.predicted))
+    scored = list(annotated_examples(examples))
+    raw = score_relations(scored, mode="end_to_end", prefix=PREFIX, **settings)
+    gold = Counter(r.label for eg in scored for r in get_relations(eg.reference))
+    pred = Counter(r.label for eg in scored for r in get_relations(eg.predicted))
     per_type = {}
     for label, s in sorted(raw[f"{PREFIX}_per_type"].items()):
         per_type[label] = dict(s, support=gold[label], predicted=pred[label])
@@ -68,6 +75,8 @@ def score_relation_component(nlp: Language, name: Optional[str], examples: List[
         "given_entities_micro": _triple(raw, f"{PREFIX}_given_ents_micro"),
         "gold": sum(gold.values()),
         "predicted": sum(pred.values()),
+        "docs": raw[f"{PREFIX}_docs"],
+        "docs_not_annotating": len(examples) - len(scored),
         "floor": None,
         "floor_note": None,
         "candidate_recall": raw.get(f"{PREFIX}_candidate_recall"),

@@ -1,5 +1,8 @@
 """metrics.json → report.md: a header naming the model and data, one section per
-evaluated part, the PNGs linked, and a closing list of what was not evaluated and why."""
+evaluated part, the PNGs linked, and a closing list of what was not evaluated and why.
+
+Each section says how many documents its figures cover: a part is scored only on
+the docs that annotate its layer, and a reader must see when that is a fraction."""
 from typing import Dict, List, Optional
 
 
@@ -17,6 +20,13 @@ def _prf_row(name: str, s: Dict) -> List[str]:
     return [name, _pct(s["p"]), _pct(s["r"]), _pct(s["f"])]
 
 
+def _coverage(scored: Optional[int], total: int, layer: str, what: str = "These figures are") -> List[str]:
+    """The "scored on N of M documents" line (nothing for metrics written before it existed)."""
+    if scored is None:
+        return []
+    return [f"{what} scored on {scored} of {total} documents (those that annotate {layer}).", ""]
+
+
 def _header(metrics: Dict) -> List[str]:
     model, data = metrics["model"], metrics["data"]
     lines = [f"# Evaluation of {model['name']} {model.get('version') or ''}".rstrip(), ""]
@@ -26,6 +36,9 @@ def _header(metrics: Dict) -> List[str]:
     else:
         lines.append("- Base model: not recorded in meta.json or the config")
     lines.append(f"- Data: `{data['path']}` ({data['docs']} docs, {data['words']} gold tokens)")
+    if data.get("layers"):
+        counts = ", ".join(f"{layer} {n}" for layer, n in data["layers"].items())
+        lines.append(f"- Docs annotating each layer: {counts}")
     lines.append(f"- Device: {metrics['speed']['device']}")
     lines.append("- Scores are percentages; P = precision, R = recall, F1 = F-score.")
     return lines + [""]
@@ -39,25 +52,25 @@ def _speed(s: Dict) -> List[str]:
     )
 
 
-def _entities(e: Dict, plot: Optional[str]) -> List[str]:
+def _entities(e: Dict, plot: Optional[str], total: int) -> List[str]:
     lines = ["## Entities", "", f"Components: {', '.join(e['components']) or 'undeclared'}; "
-             f"{e['docs']} docs with gold entities, {e['gold']} gold and {e['predicted']} predicted entities.", ""]
+             f"{e['gold']} gold and {e['predicted']} predicted entities.", ""]
+    lines += _coverage(e["docs"], total, "entities")
     lines += _table(["", "P", "R", "F1"], [_prf_row("micro", e["micro"]), _prf_row("macro", e["macro"])])
     rows = [_prf_row(lab, s) + [s["support"], s["predicted"]] for lab, s in e["per_type"].items()]
     lines += _table(["label", "P", "R", "F1", "gold", "predicted"], rows)
-    if e["docs_without_gold_entities"]:
-        lines += [f"{e['docs_without_gold_entities']} docs have no gold entity annotation and were not scored.", ""]
     if plot:
         lines += [f"![Entity F1 per label]({plot})", ""]
     return lines
 
 
-def _relations(r: Dict, plot: Optional[str]) -> List[str]:
+def _relations(r: Dict, plot: Optional[str], total: int) -> List[str]:
     lines = ["## Relations", "",
              f"Component: {r['component'] or 'undeclared'}; scored {r['mode'].replace('_', ' ')}: a relation "
              "counts only when both entities (offsets and labels) and its label are right. "
              f"{r['gold']} gold and {r['predicted']} predicted relations "
              f"(TP {r['counts']['tp']}, FP {r['counts']['fp']}, FN {r['counts']['fn']}).", ""]
+    lines += _coverage(r.get("docs"), total, "relations")
     rows = [_prf_row("micro", r["micro"]), _prf_row("macro", r["macro"]),
             _prf_row("micro, gold entities only", r["given_entities_micro"])]
     floor = r.get("floor")
@@ -87,12 +100,13 @@ def _relations(r: Dict, plot: Optional[str]) -> List[str]:
     return lines
 
 
-def _categories(c: Dict, plots: Dict[str, str]) -> List[str]:
+def _categories(c: Dict, plots: Dict[str, str], total: int) -> List[str]:
     mode = c["mode"]
     how = "argmax" if mode == "exclusive" else f"threshold {c['threshold']}"
     lines = ["## Categories", "",
              f"Components: {', '.join(c['components']) or 'undeclared'}; {mode} ({c['mode_source']}); "
-             f"predicted label by {how}; {c['docs']} docs scored.", ""]
+             f"predicted label by {how}.", ""]
+    lines += _coverage(c["docs"], total, "categories")
     rows = [["accuracy" + (" (exact label set)" if mode != "exclusive" else ""), _pct(c["accuracy"])]]
     if "hamming_accuracy" in c:
         rows.append(["accuracy per label decision", _pct(c["hamming_accuracy"])])
@@ -102,11 +116,17 @@ def _categories(c: Dict, plots: Dict[str, str]) -> List[str]:
         rows.append(["micro F1", _pct(c["micro"]["f"])])
     rows.append(["ROC-AUC (macro, one-vs-rest)", _pct(c["roc_auc_macro"])])
     lines += _table(["metric", "value"], rows)
-    per = [_prf_row(lab, s) + [_pct(s["roc_auc"]), s["support"], s["predicted"]] for lab, s in c["per_type"].items()]
-    lines += _table(["label", "P", "R", "F1", "ROC-AUC", "gold", "predicted"], per)
+    # Multi-label: each label is scored on the docs that have its key, which may be fewer.
+    per_label_docs = mode != "exclusive"
+    per = [_prf_row(lab, s) + [_pct(s["roc_auc"]), s["support"], s["predicted"]]
+           + ([s.get("docs", "n/a")] if per_label_docs else [])
+           for lab, s in c["per_type"].items()]
+    lines += _table(["label", "P", "R", "F1", "ROC-AUC", "gold", "predicted"]
+                    + (["docs"] if per_label_docs else []), per)
     notes = []
-    if c["docs_without_gold_cats"]:
-        notes.append(f"{c['docs_without_gold_cats']} docs have no gold categories and were not scored.")
+    if c.get("labels_not_annotated"):
+        notes.append("Labels the pipeline predicts but no scored doc annotates (not scored): "
+                     + ", ".join(c["labels_not_annotated"]) + ".")
     if c.get("docs_ambiguous"):
         notes.append(f"{c['docs_ambiguous']} docs have zero or several positive gold categories and were "
                      "left out of the exclusive scores.")
@@ -123,10 +143,11 @@ def _categories(c: Dict, plots: Dict[str, str]) -> List[str]:
     return lines
 
 
-def _context(x: Dict) -> List[str]:
+def _context(x: Dict, total: int) -> List[str]:
     lines = ["## ConText assertions", "",
              f"{x['predicted_entities']} predicted entities, {x['entities_matched_to_gold']} of them at gold "
              "entity offsets (flags are scored on those).", ""]
+    lines += _coverage(x.get("docs"), total, "attributes", "P, R and F1 are")
     rows = []
     for flag, s in x["flags"].items():
         if "f" in s:
@@ -139,14 +160,15 @@ def _context(x: Dict) -> List[str]:
 def render_report(metrics: Dict) -> str:
     plots = metrics.get("plots", {})
     lines = _header(metrics) + _speed(metrics["speed"])
+    total = metrics["data"]["docs"]
     if "entities" in metrics:
-        lines += _entities(metrics["entities"], plots.get("entities_f1"))
+        lines += _entities(metrics["entities"], plots.get("entities_f1"), total)
     if "relations" in metrics:
-        lines += _relations(metrics["relations"], plots.get("relations_f1"))
+        lines += _relations(metrics["relations"], plots.get("relations_f1"), total)
     if "categories" in metrics:
-        lines += _categories(metrics["categories"], plots)
+        lines += _categories(metrics["categories"], plots, total)
     if "context" in metrics:
-        lines += _context(metrics["context"])
+        lines += _context(metrics["context"], total)
     if metrics.get("not_evaluated"):
         lines += ["## Not evaluated", ""]
         lines += [f"- {section}: {why}" for section, why in metrics["not_evaluated"].items()] + [""]

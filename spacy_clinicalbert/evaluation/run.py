@@ -1,10 +1,14 @@
 """One evaluation: load the pipeline and the gold DocBin, predict once (timed),
 score each part the pipeline and the data both have, draw the plots, write
 metrics.json and report.md. Parts that one side lacks are named, with the reason,
-under `not_evaluated`."""
+under `not_evaluated`.
+
+Each part is scored on the gold docs that annotate its layer
+(`spacy_clinicalbert.layers`); `metrics["data"]["layers"]` counts those per layer,
+so every figure can say how much of the test data it covers."""
 import logging
 from pathlib import Path
-from typing import Dict, Optional
+from typing import Dict, List, Optional
 
 import srsly
 
@@ -36,6 +40,13 @@ def load_pipeline(model: str, gpu_id: int = -1):
         ) from err
     except ValueError as err:  # e.g. E002: a factory whose package is not installed
         raise EvaluationError(f"Cannot load pipeline '{model}': {err}") from err
+
+
+def layer_counts(gold_docs: List) -> Dict[str, int]:
+    """Docs annotating each layer: the M of "scored on N of M" is the data's size."""
+    from ..layers import LAYERS, annotates
+
+    return {layer: sum(annotates(doc, layer) for doc in gold_docs) for layer in LAYERS}
 
 
 def evaluate_pipeline(
@@ -74,7 +85,8 @@ def evaluate_pipeline(
     examples, speed = predict(nlp, gold_docs, batch_size=batch_size, progress=progress)
     metrics: Dict = {
         "model": model_info(nlp, str(model)),
-        "data": {"path": str(data_path), "docs": len(gold_docs), "words": sum(len(d) for d in gold_docs)},
+        "data": {"path": str(data_path), "docs": len(gold_docs), "words": sum(len(d) for d in gold_docs),
+                 "layers": layer_counts(gold_docs)},
         "speed": dict(speed.to_dict(), device=f"GPU {gpu_id}" if gpu_id >= 0 else "CPU"),
     }
     skipped: Dict[str, str] = {}
@@ -83,7 +95,8 @@ def evaluate_pipeline(
         if not components and not pred_has:
             skipped[section] = f"the pipeline has no component that writes {what}"
         elif not gold_has:
-            skipped[section] = f"the gold data has no {what} annotations"
+            skipped[section] = (f"the gold data has no {what} annotations: "
+                                f"no document of the test data annotates {section}")
         else:
             return False
         return True

@@ -5,6 +5,13 @@ predict to set_annotations, or used for the whole forward/backward in update.
 Training can draw candidates from the gold entities (default: the relation head
 learns from the first step, before `ner` is any good) or from the predicted
 ones; inference always uses the doc's own entities (`doc.ents` or a span group).
+A training doc that does not annotate relations (`spacy_clinicalbert.layers`) gives
+no candidate pairs: its missing relations are not taught as "no relation".
+
+The recommended setup is the factory default and what `init-config` writes:
+RelationModel.v2 (boundary tokens), sigmoid scores, gold + predicted training
+entities, two boundary negatives per gold entity: the only setup measured above the
+all-pairs floor end to end (ADE, benchmarks/relations.md, run 2).
 """
 import logging
 import random
@@ -17,8 +24,9 @@ from spacy.pipeline import TrainablePipe
 from spacy.tokens import Doc, Span
 from spacy.training import Example, validate_examples, validate_get_examples
 from spacy.vocab import Vocab
-from thinc.api import Config, Model, Optimizer
+from thinc.api import Config, Model, Optimizer, set_dropout_rate
 
+from ..layers import RELATIONS, annotates
 from .candidates import CandidateGenerator, learn_type_pairs, most_frequent_labels
 from .data import Relation, get_relations, set_relations
 from .relation_model import PairBatch
@@ -29,7 +37,7 @@ FACTORY = "clinical_relations"
 
 DEFAULT_MODEL = """
 [model]
-@architectures = "spacy-clinicalbert.RelationModel.v1"
+@architectures = "spacy-clinicalbert.RelationModel.v2"
 hidden_width = 256
 label_width = 32
 size_width = 16
@@ -145,15 +153,23 @@ class RelationExtractor(TrainablePipe):
 
     # ---- candidates -------------------------------------------------------------
     def _pairs(
-        self, docs: List[Doc], source_docs: Optional[List[Doc]] = None, union: bool = False
+        self,
+        docs: List[Doc],
+        source_docs: Optional[List[Doc]] = None,
+        union: bool = False,
+        skip: Optional[Sequence[bool]] = None,
     ) -> _PairSet:
         """Candidates for `docs`. With `source_docs` the entities come from those (gold)
         docs, mapped onto `docs` by character offsets; with `union` too, the docs' own
-        (predicted) entities are added, so pairs over wrong entities become negatives."""
+        (predicted) entities are added, so pairs over wrong entities become negatives.
+        Docs flagged in `skip` get no pairs (they stay in the batch for the listener)."""
         type_pairs = self._type_pairs()
         ent_ids = {label: i + 1 for i, label in enumerate(self.cfg["entity_labels"])}
         spans, rows, unmapped = [], [], 0
         for i, doc in enumerate(docs):
+            if skip is not None and skip[i]:
+                spans.append([])
+                continue
             ents = self.candidates.entities(doc) if source_docs is None or union else []
             if union:
                 ents = self._limit_predicted(ents)
@@ -285,11 +301,12 @@ class RelationExtractor(TrainablePipe):
 
     def _training_pairs(self, examples: List[Example]) -> _PairSet:
         docs = [eg.predicted for eg in examples]
+        skip = [not annotates(eg.reference, RELATIONS) for eg in examples]
         mode = self.cfg["training_entities"]
         if mode == "predicted":
-            return self._pairs(docs)
+            return self._pairs(docs, skip=skip)
         gold = [eg.reference for eg in examples]
-        return self._pairs(docs, source_docs=gold, union=mode == "gold+predicted")
+        return self._pairs(docs, source_docs=gold, union=mode == "gold+predicted", skip=skip)
 
     def _sample_negatives(self, pairs: _PairSet, Y: numpy.ndarray) -> Tuple[_PairSet, numpy.ndarray]:
         """Keep every positive and at most `negative_ratio` negatives per positive."""
@@ -326,6 +343,7 @@ class RelationExtractor(TrainablePipe):
         losses.setdefault(self.name, 0.0)
         examples = list(examples)
         validate_examples(examples, "RelationExtractor.update")
+        set_dropout_rate(self.model, drop)
         pairs = self._training_pairs(examples)
         Y = self._targets(examples, pairs)
         pairs, Y = self._sample_negatives(pairs, Y)
@@ -358,9 +376,19 @@ class RelationExtractor(TrainablePipe):
         return float(loss / n), ((probs - Y) / n).astype("f")
 
     def get_loss(self, examples: Iterable[Example], scores) -> Tuple[float, numpy.ndarray]:
-        """Loss of `predict` output against the gold relations of `examples`."""
+        """Loss of `predict` output against the gold relations of `examples` (pairs of
+        docs that do not annotate relations carry no loss)."""
+        examples = list(examples)
         pairs, probs = scores
-        return self._loss_from_probs(probs, self._targets(list(examples), pairs))
+        keep = numpy.asarray(
+            [annotates(eg.reference, RELATIONS) for eg, doc_pairs in zip(examples, pairs.spans) for _ in doc_pairs],
+            dtype=bool,
+        )
+        Y = self._targets(examples, pairs)
+        loss, grad_kept = self._loss_from_probs(probs[keep], Y[keep])
+        grad = numpy.zeros(probs.shape, dtype="f")
+        grad[keep] = grad_kept
+        return loss, grad
 
     # ---- initialize / score -----------------------------------------------------
     def initialize(
@@ -378,6 +406,8 @@ class RelationExtractor(TrainablePipe):
             ref = eg.reference
             for span in self.candidates.entities(ref):
                 ent_labels.add(span.label_)
+            if not annotates(ref, RELATIONS):
+                continue
             for rel in get_relations(ref):
                 triples.append((rel.head.label_, rel.tail.label_, rel.label))
                 rel_labels.add(rel.label)
@@ -389,7 +419,10 @@ class RelationExtractor(TrainablePipe):
         if not self.cfg["labels"]:
             raise ValueError(
                 "clinical_relations: no relation labels found in the training examples "
-                "(doc._.relations is empty everywhere) and none were given."
+                "(no document that annotates relations holds one) and none were given. "
+                "Leave clinical_relations out for a corpus without relations: "
+                "`python -m spacy_clinicalbert init-config CORPUS_DIR OUTPUT.cfg` writes a "
+                "config with only the components the corpus has gold data for."
             )
         max_ents = self.model.attrs.get("max_entity_labels", 64) - 1
         ents = sorted(ent_labels)
@@ -455,14 +488,13 @@ def _map_span(doc: Doc, span: Span) -> Optional[Span]:
         "model": DEFAULT_MODEL_CFG,
         "candidates": {"@misc": "spacy-clinicalbert.relation_candidates.v1"},
         "threshold": 0.5,
-        # Softmax with a no-relation column: on Chia (gold entities, 10 min each) it beat
-        # sigmoid by 1.3 micro / 2.3 macro F1 (benchmarks/relations.md).
-        "multi_label": False,
+        # The recommended setup (module docstring; README "The clinical_relations component").
+        "multi_label": True,
         "negative_ratio": -1.0,
         "symmetric_labels": [],
-        "training_entities": "gold",
+        "training_entities": "gold+predicted",
         "max_predicted_entities": 64,
-        "boundary_negatives": 0,
+        "boundary_negatives": 2,
         "scorer": {"@scorers": "spacy-clinicalbert.relation_scorer.v1"},
     },
     default_score_weights={

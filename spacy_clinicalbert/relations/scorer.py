@@ -12,14 +12,20 @@ end-to-end figure when the docs carry gold entities).
 The floor predicts, for every candidate pair over the same predicted entities and
 under the same candidate constraints, the most frequent label of its entity-type
 pair; every evaluation shows it so it is clear what the model adds.
+
+Only examples whose reference annotates relations (`spacy_clinicalbert.layers`) are
+scored, by the model, the gold-entity mode and the floor alike: a doc whose relation
+layer is missing (an ADE-NEG sentence) has no gold to compare with, so relations
+predicted there are neither right nor wrong. `{prefix}_docs` says how many were scored.
 """
 from collections import Counter
-from typing import Callable, Dict, Iterable, Optional, Sequence, Set, Tuple
+from typing import Callable, Dict, Iterable, Iterator, Optional, Sequence, Set, Tuple
 
 from spacy.tokens import Doc, Span
 from spacy.training import Example
 from spacy.util import registry
 
+from ..layers import RELATIONS, annotates
 from .data import get_relations
 
 MODES = ("end_to_end", "gold_entities")
@@ -83,6 +89,11 @@ def _gold_entities(doc: Doc, source: Optional[str]) -> Set[EntKey]:
     return ents
 
 
+def annotated_examples(examples: Iterable[Example]) -> Iterator[Example]:
+    """The examples whose gold doc annotates relations (the only ones with a verdict)."""
+    return (eg for eg in examples if annotates(eg.reference, RELATIONS))
+
+
 def score_relations(
     examples: Iterable[Example],
     *,
@@ -100,13 +111,15 @@ def score_relations(
     candidates: the component's CandidateGenerator (gives the predicted entities and
         the floor's pairs); without it the predicted entities are `doc.ents` and no
         floor is reported. floor_labels: label the floor predicts per type pair.
+    Examples whose reference does not annotate relations are skipped.
     """
     if mode not in MODES:
         raise ValueError(f"relation scorer: mode must be one of {MODES}, got {mode!r}.")
     symmetric = set(symmetric_labels)
     model, floor, other = _Counts(), _Counts(), _Counts()
-    n_gold = n_reachable = 0
-    for eg in examples:
+    n_gold = n_reachable = n_docs = 0
+    for eg in annotated_examples(examples):
+        n_docs += 1
         pred_doc, gold_doc = eg.predicted, eg.reference
         gold = {_key(r.head, r.tail, r.label, symmetric) for r in get_relations(gold_doc)}
         pred = {_key(r.head, r.tail, r.label, symmetric) for r in get_relations(pred_doc)}
@@ -149,6 +162,7 @@ def score_relations(
     for k in ("p", "r", "f"):
         scores[f"{prefix}_{other_name}_micro_{k}"] = other_scores[f"{prefix}_{other_name}_micro_{k}"]
     scores[f"{prefix}_mode"] = mode
+    scores[f"{prefix}_docs"] = n_docs
     if candidates is not None:
         scores[f"{prefix}_candidate_recall"] = n_reachable / n_gold if n_gold else 0.0
     if floor_labels is not None and candidates is not None:
