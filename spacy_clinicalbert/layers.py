@@ -14,7 +14,8 @@ Converters record the layers with `set_layers`; training and evaluation ask
 `annotates`. This module owns the `user_data` key. A doc that carries no record
 (made by spaCy's own converters or by hand) is judged by its content, as spaCy does
 for entities: entities if `ENT_IOB` is set, categories if `doc.cats` has keys,
-relations if it has any, attributes if it has an `entity_attributes` group.
+relations if it has any or its entities are set, attributes if it has an
+`entity_attributes` group.
 """
 from typing import FrozenSet, Iterable, Optional
 
@@ -63,8 +64,8 @@ def annotates(doc: Doc, layer: str) -> bool:
         return doc.has_annotation("ENT_IOB")
     if layer == CATEGORIES:
         return bool(doc.cats)
-    if layer == RELATIONS:
-        return has_relations(doc)
+    if layer == RELATIONS:  # a doc with gold entities and no relation says "none here"
+        return has_relations(doc) or doc.has_annotation("ENT_IOB")
     if layer == ATTRIBUTES:
         return "entity_attributes" in doc.spans
     raise ValueError(f"unknown annotation layer {layer!r}; choose from {', '.join(LAYERS)}")

@@ -18,3 +18,5 @@ from . import package  # noqa: E402,F401
 from . import assemble  # noqa: E402,F401
 from . import evaluate  # noqa: E402,F401
 from . import quantize  # noqa: E402,F401
+from . import init_config  # noqa: E402,F401
+from . import check_data  # noqa: E402,F401

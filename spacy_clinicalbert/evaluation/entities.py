@@ -6,7 +6,7 @@ a doc whose entity layer is missing (an ADE-NEG sentence) a predicted entity is
 neither right nor wrong, while on a doc annotated as having none it is a false positive.
 """
 from collections import Counter
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 from spacy.language import Language
 from spacy.scorer import Scorer
@@ -20,6 +20,24 @@ from .prf import macro
 def entity_components(nlp: Language) -> List[str]:
     """Pipes that declare they write `doc.ents` (ner, entity_ruler, rule components)."""
     return [name for name in nlp.pipe_names if "doc.ents" in nlp.get_pipe_meta(name).assigns]
+
+
+def entity_span_key(nlp: Language) -> Optional[str]:
+    """The span group a span categorizer writes entities to, when the pipeline has no
+    `doc.ents` writer but one (our `clinical_spancat`, or spaCy's `spancat`) instead:
+    overlapping entities are scored there, as the converters write them."""
+    if entity_components(nlp):
+        return None
+    for name in nlp.pipe_names:
+        pipe = nlp.get_pipe(name)
+        if "doc.spans" in nlp.get_pipe_meta(name).assigns and hasattr(pipe, "key"):
+            return pipe.key
+    return None
+
+
+def span_components(nlp: Language) -> List[str]:
+    return [name for name in nlp.pipe_names if "doc.spans" in nlp.get_pipe_meta(name).assigns
+            and hasattr(nlp.get_pipe(name), "key")]
 
 
 def annotates_entities(doc: Doc) -> bool:
@@ -38,16 +56,29 @@ def has_gold_entities(examples: List[Example]) -> bool:
     return any(annotates_entities(eg.reference) for eg in examples)
 
 
-def score_entities(examples: List[Example]) -> Dict:
-    """Micro and per-label P/R/F1 over `doc.ents`, on the docs that annotate entities.
+def _spans(doc: Doc, key: Optional[str]) -> list:
+    if key is None:
+        return list(doc.ents)
+    return list(doc.spans[key]) if key in doc.spans else []
+
+
+def score_entities(examples: List[Example], span_key: Optional[str] = None) -> Dict:
+    """Micro and per-label P/R/F1 over `doc.ents` (or the span group `span_key`, for a
+    span categorizer), on the docs that annotate entities.
 
     `docs` counts the docs scored; `docs_not_annotating` (and its older name
     `docs_without_gold_entities`) those left out because their entity layer is missing.
     """
     annotated = [eg for eg in examples if annotates_entities(eg.reference)]
-    spacy_scores = Scorer.score_spans(annotated, "ents", has_annotation=_scorable)
-    gold = Counter(ent.label_ for eg in annotated for ent in eg.reference.ents)
-    pred = Counter(ent.label_ for eg in annotated for ent in eg.predicted.ents)
+    if span_key is None:
+        spacy_scores = Scorer.score_spans(annotated, "ents", has_annotation=_scorable)
+    else:
+        spacy_scores = Scorer.score_spans(
+            annotated, "ents", getter=lambda doc, _attr: _spans(doc, span_key),
+            has_annotation=lambda doc: True, allow_overlap=True,
+        )
+    gold = Counter(ent.label_ for eg in annotated for ent in _spans(eg.reference, span_key))
+    pred = Counter(ent.label_ for eg in annotated for ent in _spans(eg.predicted, span_key))
     per_type_scores = spacy_scores.get("ents_per_type") or {}
     per_type = {}
     for label in sorted(set(gold) | set(pred) | set(per_type_scores)):
@@ -66,4 +97,5 @@ def score_entities(examples: List[Example]) -> Dict:
         "docs_without_gold_entities": not_annotating,
         "gold": sum(gold.values()),
         "predicted": sum(pred.values()),
+        "scored_on": "doc.ents" if span_key is None else f"doc.spans['{span_key}']",
     }

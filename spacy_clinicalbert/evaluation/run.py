@@ -69,7 +69,7 @@ def evaluate_pipeline(
     """
     from .categories import category_components, has_gold_cats, score_categories
     from .context import context_flags, score_context
-    from .entities import entity_components, has_gold_entities, score_entities
+    from .entities import entity_components, entity_span_key, has_gold_entities, score_entities, span_components
     from .examples import predict, read_gold_docs
     from .model_info import model_info
     from .relations import has_gold_relations, relation_components, score_all_relations
@@ -101,10 +101,11 @@ def evaluate_pipeline(
             return False
         return True
 
-    comps = entity_components(nlp)
+    span_key = entity_span_key(nlp)
+    comps = entity_components(nlp) if span_key is None else span_components(nlp)
     if not absent("entities", comps, any(eg.predicted.ents for eg in examples),
-                  has_gold_entities(examples), "doc.ents"):
-        metrics["entities"] = dict(score_entities(examples), components=comps)
+                  has_gold_entities(examples), "doc.ents" if span_key is None else f"doc.spans['{span_key}']"):
+        metrics["entities"] = dict(score_entities(examples, span_key=span_key), components=comps)
 
     comps = relation_components(nlp)
     from ..relations.data import has_relations

@@ -1,0 +1,1 @@
+"""Entity components that know about annotation layers (`spacy_clinicalbert.layers`)."""

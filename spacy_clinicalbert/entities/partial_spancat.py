@@ -1,0 +1,71 @@
+"""`clinical_spancat`: spaCy's span categorizer that learns nothing from a doc whose
+entity layer is missing.
+
+spaCy's `ner` reads a missing `ENT_IOB` as "unknown" and computes no loss there, but
+`spancat` has no missing value: a doc without gold spans teaches that every suggested
+span is no entity. Corpora with overlapping entities that annotate only some documents
+(ADE annotates entities only in its ADE sentences) need both, so this subclass zeroes
+the gradient rows of docs that do not annotate entities. Everything else, including
+the config and the saved format, is spaCy's `spancat`.
+"""
+from typing import Callable, Iterable, Optional, Tuple
+
+import numpy
+from spacy.language import Language
+from spacy.pipeline.spancat import DEFAULT_SPANCAT_MODEL, SpanCategorizer, Suggester
+from spacy.training import Example
+from thinc.api import Model
+from thinc.types import Floats2d, Ragged
+
+from ..layers import ENTITIES, annotates
+
+FACTORY = "clinical_spancat"
+
+
+class PartialSpanCategorizer(SpanCategorizer):
+    def get_loss(self, examples: Iterable[Example], spans_scores: Tuple[Ragged, Floats2d]) -> Tuple[float, Floats2d]:
+        """spancat's loss and gradient, with the rows of docs that do not annotate
+        entities set to zero."""
+        examples = list(examples)
+        loss, d_scores = super().get_loss(examples, spans_scores)
+        spans, _ = spans_scores
+        keep = [annotates(eg.reference, ENTITIES) for eg in examples]
+        if all(keep):
+            return loss, d_scores
+        lengths = self.model.ops.to_numpy(spans.lengths).astype("int64")
+        mask = numpy.repeat(numpy.asarray(keep, dtype="f"), lengths)
+        d_scores = d_scores * self.model.ops.asarray2f(mask[:, None])
+        return float((d_scores**2).sum()), d_scores
+
+
+@Language.factory(
+    FACTORY,
+    assigns=["doc.spans"],
+    default_config={
+        "threshold": 0.5,
+        "spans_key": "entities",
+        "max_positive": 1,
+        "model": DEFAULT_SPANCAT_MODEL,
+        "suggester": {"@misc": "spacy.ngram_range_suggester.v1", "min_size": 1, "max_size": 10},
+        "scorer": {"@scorers": "spacy.spancat_scorer.v1"},
+    },
+    default_score_weights={"spans_entities_f": 1.0, "spans_entities_p": 0.0, "spans_entities_r": 0.0},
+)
+def make_clinical_spancat(
+    nlp: Language,
+    name: str,
+    suggester: Suggester,
+    model: Model[Tuple[list, Ragged], Floats2d],
+    spans_key: str,
+    scorer: Optional[Callable],
+    threshold: float,
+    max_positive: Optional[int],
+) -> PartialSpanCategorizer:
+    """spaCy's spancat (same settings) that skips docs whose entity layer is missing;
+    spans go to `doc.spans[spans_key]` ("entities", as the converters write them)."""
+    return PartialSpanCategorizer(
+        nlp.vocab, model=model, suggester=suggester, name=name, spans_key=spans_key,
+        negative_weight=None, allow_overlap=True, max_positive=max_positive, threshold=threshold,
+        scorer=scorer, add_negative_label=False,
+    )
+

@@ -1,0 +1,117 @@
+"""What a converted corpus annotates, read from `stats.json` (and `train.spacy` where the
+counts are not enough), so the training config can follow the data.
+
+The decisions, each with the figure behind it:
+- entities: trained when the training split has entity labels; `ner` unless more than
+  `SPANCAT_OVERLAP` of the entities overlap others (they cannot all sit in `doc.ents`),
+  then `clinical_spancat` over `doc.spans["entities"]`;
+- relations: `clinical_relations` when training docs that annotate relations hold any;
+- categories: exclusive `textcat` when there are at least two labels and every doc that
+  annotates categories has exactly one positive label, `textcat_multilabel` otherwise.
+"""
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List
+
+from ..corpus.records import CorpusError
+
+SPANCAT_OVERLAP = 0.05  # share of entities left out of doc.ents above which spancat is chosen
+SPANCAT_LENGTH_QUANTILE = 0.99  # suggester sizes cover this share of the entities' lengths
+SPANCAT_MAX_SIZE = 16
+
+
+@dataclass
+class CorpusProfile:
+    corpus: Path
+    layers: Dict[str, int]  # training docs annotating each layer
+    entity_labels: Dict[str, int] = field(default_factory=dict)
+    overlap_share: float = 0.0
+    relation_labels: Dict[str, int] = field(default_factory=dict)
+    category_labels: Dict[str, int] = field(default_factory=dict)  # positives per label
+    exclusive: bool = False
+    spancat_max_size: int = 10
+
+    @property
+    def entities(self) -> str:
+        """"ner", "spancat" or "" (nothing to learn)."""
+        if not self.entity_labels:
+            return ""
+        return "spancat" if self.overlap_share > SPANCAT_OVERLAP else "ner"
+
+    @property
+    def relations(self) -> bool:
+        return bool(self.relation_labels)
+
+    @property
+    def textcat(self) -> str:
+        if not self.category_labels:
+            return ""
+        return "textcat" if self.exclusive else "textcat_multilabel"
+
+    def summary(self) -> str:
+        parts = []
+        if self.entities:
+            parts.append(f"{len(self.entity_labels)} entity labels in {self.layers.get('entities', 0)} training docs"
+                         f" ({100 * self.overlap_share:.1f} % overlapping)")
+        if self.relations:
+            parts.append(f"{len(self.relation_labels)} relation labels in {self.layers.get('relations', 0)} docs")
+        if self.textcat:
+            kind = "exclusive" if self.exclusive else "multi-label"
+            parts.append(f"{len(self.category_labels)} {kind} categories in {self.layers.get('categories', 0)} docs")
+        return "; ".join(parts) or "nothing to train"
+
+
+def read_stats(corpus: Path) -> dict:
+    path = Path(corpus) / "stats.json"
+    if not path.exists():
+        raise CorpusError(str(path), "no stats.json: convert the corpus first (python -m spacy_clinicalbert convert)")
+    try:
+        return json.loads(path.read_text(encoding="utf8"))
+    except json.JSONDecodeError as err:
+        raise CorpusError(f"{path}:{err.lineno}", f"invalid JSON: {err.msg}") from None
+
+
+def profile_corpus(corpus: Path) -> CorpusProfile:
+    """Read `corpus/stats.json` (and `corpus/train.spacy` for span lengths)."""
+    corpus = Path(corpus)
+    stats = read_stats(corpus)
+    if "layers" not in stats:
+        raise CorpusError(str(corpus / "stats.json"), "written by an older convert (no 'layers'): convert again")
+    train = "train"
+    layers = dict(stats["layers"].get(train, {}))
+    entity_labels = dict(stats["entities"].get(train, {}))
+    n_entities = sum(stats["entities"]["total"].values())
+    n_ents = sum(stats["ents"]["total"].values())
+    overlap = (n_entities - n_ents) / n_entities if n_entities else 0.0
+    cat_positive = dict(stats["cats"].get(train, {}))
+    cat_labels = {label: cat_positive.get(label, 0) for label in stats["cat_labels_annotated"].get(train, {})}
+    positives_per_doc = stats["cats_positive_per_doc"].get(train, {})
+    exclusive = len(cat_labels) >= 2 and set(positives_per_doc) == {"1"}
+    profile = CorpusProfile(
+        corpus=corpus,
+        layers=layers,
+        entity_labels=entity_labels,
+        overlap_share=overlap,
+        relation_labels=dict(stats["relations"].get(train, {})),
+        category_labels=cat_labels,
+        exclusive=exclusive,
+    )
+    if profile.entities == "spancat":
+        profile.spancat_max_size = _span_length_quantile(corpus / "train.spacy")
+    return profile
+
+
+def _span_length_quantile(path: Path) -> int:
+    """Token length that covers SPANCAT_LENGTH_QUANTILE of the training entities."""
+    import spacy
+
+    from ..corpus.writer import read_docbin
+
+    lengths: List[int] = sorted(
+        len(span) for doc in read_docbin(path, spacy.blank("en").vocab) for span in doc.spans.get("entities", [])
+    )
+    if not lengths:
+        return 1
+    size = lengths[min(len(lengths) - 1, int(SPANCAT_LENGTH_QUANTILE * len(lengths)))]
+    return max(1, min(size, SPANCAT_MAX_SIZE))

@@ -1,0 +1,87 @@
+"""`init_config()`: a training config with exactly the components a corpus has gold data for.
+
+Like `spacy init config`, it renders a template (`training.cfg.jinja`, shipped with the
+package) from a few decisions; here they come from the converted corpus
+(`corpus_profile.py`), not from flags. The result validates as a spaCy config.
+"""
+from pathlib import Path
+from typing import Dict, List, Optional, Union
+
+from thinc.api import Config
+
+from ..corpus.records import CorpusError
+from .corpus_profile import CorpusProfile, profile_corpus
+
+HARDWARE = ("cpu", "gpu")
+TEMPLATE = Path(__file__).with_name("training.cfg.jinja")
+# Share of the best-model score per task, renormalized over the tasks present.
+TASK_WEIGHTS = {"entities": 0.35, "relations": 0.45, "categories": 0.2}
+DEFAULT_BASE_MODEL = "models/pretrained"
+
+
+def _score_weights(profile: CorpusProfile) -> Dict[str, Optional[float]]:
+    tasks: Dict[str, List[str]] = {}
+    if profile.entities == "ner":
+        tasks["entities"] = ["ents_f", "ents_p", "ents_r", "ents_per_type"]
+    elif profile.entities == "spancat":
+        tasks["entities"] = ["spans_entities_f", "spans_entities_p", "spans_entities_r"]
+    if profile.relations:
+        tasks["relations"] = ["rel_micro_f", "rel_micro_p", "rel_micro_r", "rel_floor_micro_f"]
+    if profile.textcat:
+        main = "cats_macro_f"
+        tasks["categories"] = [main, "cats_score", "cats_micro_f", "cats_macro_auc", "cats_f_per_type"]
+    total = sum(TASK_WEIGHTS[t] for t in tasks)
+    weights: Dict[str, Optional[float]] = {}
+    for task, keys in tasks.items():
+        weights[keys[0]] = round(TASK_WEIGHTS[task] / total, 4)
+        weights.update((key, None) for key in keys[1:])
+    return weights
+
+
+def render_config(profile: CorpusProfile, *, hardware: str = "cpu", base_model: str = DEFAULT_BASE_MODEL,
+                  corpus_path: Optional[str] = None) -> str:
+    """The config text for `profile` (CorpusError when the corpus trains nothing)."""
+    import jinja2
+
+    if hardware not in HARDWARE:
+        raise ValueError(f"hardware must be one of {', '.join(HARDWARE)}, got {hardware!r}")
+    if not (profile.entities or profile.relations or profile.textcat):
+        raise CorpusError(
+            str(profile.corpus),
+            "the training split holds no entity, relation or category annotation: nothing to train "
+            f"(training docs per layer: {profile.layers})",
+        )
+    entity_pipe = {"ner": "ner", "spancat": "clinical_spancat"}.get(profile.entities, "")
+    pipeline = ["clinicalbert"] + [p for p in (entity_pipe, "clinical_relations" * profile.relations, profile.textcat) if p]
+    # Relations train on gold + predicted entities, so the recognizer annotates during training.
+    annotating = ["clinicalbert"] + ([entity_pipe] if entity_pipe and profile.relations else [])
+    template = jinja2.Template(TEMPLATE.read_text(encoding="utf8"), keep_trailing_newline=True)
+    text = template.render(
+        corpus=corpus_path if corpus_path is not None else str(profile.corpus),
+        summary=profile.summary(),
+        hardware=hardware,
+        gpu=hardware == "gpu",
+        base_model=base_model,
+        pipeline=pipeline,
+        entities=profile.entities,
+        overlap_pct=f"{100 * profile.overlap_share:.1f}",
+        spancat_max_size=profile.spancat_max_size,
+        relations=profile.relations,
+        relation_source="entities" if profile.entities == "spancat" else "ents",
+        textcat=profile.textcat,
+        annotating=annotating,
+        score_weights=_score_weights(profile),
+    )
+    Config().from_str(text, interpolate=False)  # fails here, not in spacy train, if the template is off
+    return text
+
+
+def init_config(corpus: Union[str, Path], output: Optional[Union[str, Path]] = None, *, hardware: str = "cpu",
+                base_model: str = DEFAULT_BASE_MODEL) -> str:
+    """Profile `corpus` (a `convert` output folder), render its config, write it to `output`."""
+    profile = profile_corpus(Path(corpus))
+    text = render_config(profile, hardware=hardware, base_model=base_model, corpus_path=str(corpus))
+    if output is not None:
+        Path(output).parent.mkdir(parents=True, exist_ok=True)
+        Path(output).write_text(text, encoding="utf8")
+    return text
