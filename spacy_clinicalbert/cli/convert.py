@@ -33,6 +33,8 @@ def convert_cli(
     id_column: Optional[str] = typer.Option(None, "--id-column", help="csv: column with a record id (default: the row number)."),
     multilabel: Optional[bool] = typer.Option(None, "--multilabel/--exclusive", help="csv: labels are not mutually exclusive (cats may hold several 1.0) or exactly one label per text."),
     dedupe: Optional[bool] = typer.Option(None, "--dedupe/--no-dedupe", help="csv: merge rows with the same text (whitespace-insensitive) into one doc; labels are united (multi-label) or the first kept (exclusive, conflicts counted)."),
+    category_mode: str = typer.Option("", "--category-mode", help="csv: 'exclusive' or 'multilabel', the same as --exclusive/--multilabel in a form a workflow variable can carry; empty: the flag or the default."),
+    dedupe_texts: str = typer.Option("", "--dedupe-texts", help="csv: 'yes' or 'no', the same as --dedupe/--no-dedupe in a form a workflow variable can carry; empty: the flag or the default."),
     delimiter: Optional[str] = typer.Option(None, "--delimiter", help="csv: field delimiter (default: tab for .tsv, comma otherwise)."),
     label_separator: Optional[str] = typer.Option(None, "--label-separator", help="csv: split a label cell on this string into several labels (multi-label)."),
     token_column: Optional[int] = typer.Option(None, "--token-column", help="conll: 0-based column of the token (default 0)."),
@@ -66,7 +68,16 @@ def convert_cli(
         "scheme": scheme,
         "group_key": group_key,
     }
-    reader_options = {k: v for k, v in reader_options.items() if v is not None}
+    if category_mode:
+        if category_mode not in ("exclusive", "multilabel"):
+            msg.fail("Conversion failed", f"--category-mode must be exclusive or multilabel, got {category_mode!r}", exits=1)
+        reader_options["multilabel"] = category_mode == "multilabel"
+    if dedupe_texts:
+        if dedupe_texts not in ("yes", "no"):
+            msg.fail("Conversion failed", f"--dedupe-texts must be yes or no, got {dedupe_texts!r}", exits=1)
+        reader_options["dedupe"] = dedupe_texts == "yes"
+    # Empty values are what a workflow variable left unset passes: not given.
+    reader_options = {k: v for k, v in reader_options.items() if v not in (None, "", [""])}
     try:
         ratios = parse_ratios(split)
         complete = parse_layers(complete_layers)

@@ -58,7 +58,7 @@ def pretrain_cli(
         help="Skip notes whose text repeats an earlier note (up to whitespace); the count is reported.",
     ),
     max_notes: Optional[int] = typer.Option(
-        None, "--max-notes", help="Use at most this many distinct notes (quick trials).", show_default=False,
+        None, "--max-notes", help="Use at most this many distinct notes (quick trials); 0 or unset: all.", show_default=False,
     ),
     eval_fraction: float = typer.Option(
         0.05, "--eval-fraction",
@@ -149,7 +149,7 @@ def pretrain_cli(
     try:
         settings = PretrainingSettings(
             inputs=inputs, output_dir=output_dir, base_model=base_model, text_field=text_field,
-            txt_mode=txt_notes, prepare_text=prepare_text, dedupe=dedupe, max_notes=max_notes,
+            txt_mode=txt_notes, prepare_text=prepare_text, dedupe=dedupe, max_notes=max_notes or None,
             eval_fraction=eval_fraction, max_eval_sequences=max_eval_sequences, objective=objective,
             whole_word_mask=whole_word_mask, mlm_probability=mlm_probability,
             random_next_probability=random_next_probability, max_length=max_length,
