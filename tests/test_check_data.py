@@ -250,10 +250,14 @@ def test_unreachable_relations_and_their_reasons(nlp, tmp_path):
         )
     )
     folder = write(tmp_path, splits)
-    # The factory defaults: source 'ents', sentence_window 0.
-    result = check_corpus(folder)
+    # Candidates from doc.ents within one sentence.
+    result = check_corpus(folder, pipeline_config(clinical_relations=candidates(sentence_window=0)))
     assert has(result.warnings, "2 of 22 training relations", "head not in candidate source 'ents': 1", "note NEST700")
     assert has(result.warnings, "sentence_window 0", "note SENT")
+    # The factory defaults (source 'ents', sentences ignored): only the nested head is out of reach.
+    result = check_corpus(folder)
+    assert has(result.warnings, "1 of 22 training relations", "head not in candidate source 'ents': 1")
+    assert not has(result.warnings, "sentence_window")
     # Over the whole entity group and across sentences everything is reachable.
     result = check_corpus(folder, pipeline_config(clinical_relations=candidates(source="entities", sentence_window=-1)))
     assert not has(result.warnings, "never candidates")

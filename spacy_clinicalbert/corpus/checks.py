@@ -36,7 +36,9 @@ SPANCAT_FACTORIES = ("spancat", "spancat_singlelabel", "clinical_spancat")
 SPANCAT_DEFAULT_SUGGESTER = {"@misc": "spacy.ngram_suggester.v1", "sizes": [1, 2, 3]}
 RELATION_FACTORY = "clinical_relations"
 # The factory's default `candidates` block (relation_component.py; importing it would load torch).
-DEFAULT_CANDIDATES = {"@misc": "spacy-clinicalbert.relation_candidates.v1"}
+# The clinical_relations factory default (relation_component.py; importing it loads torch).
+DEFAULT_CANDIDATES = {"@misc": "spacy-clinicalbert.relation_candidates.v1", "source": "ents",
+                      "max_distance": 100, "sentence_window": -1}
 # The gold layer each trainable factory learns from.
 LAYER_OF_FACTORY = {
     "ner": ENTITIES,

@@ -486,7 +486,10 @@ def _map_span(doc: Doc, span: Span) -> Optional[Span]:
     assigns=["doc._.relations"],
     default_config={
         "model": DEFAULT_MODEL_CFG,
-        "candidates": {"@misc": "spacy-clinicalbert.relation_candidates.v1"},
+        # Sentences ignored: the pipeline trains before any sentence splitter runs, and the
+        # rule stage that adds one must not change which pairs the head sees.
+        "candidates": {"@misc": "spacy-clinicalbert.relation_candidates.v1", "source": "ents",
+                       "max_distance": 100, "sentence_window": -1},
         "threshold": 0.5,
         # The recommended setup (module docstring; README "The clinical_relations component").
         "multi_label": True,
