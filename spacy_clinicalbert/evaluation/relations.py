@@ -15,7 +15,7 @@ from typing import Dict, List, Optional
 from spacy.language import Language
 from spacy.training import Example
 
-from ..layers import RELATIONS, annotates
+from ..layers import RELATIONS, annotates, recorded_layers
 from ..relations.data import get_relations, has_relations
 from ..relations.scorer import annotated_examples, score_relations
 
@@ -31,8 +31,13 @@ def relation_components(nlp: Language) -> List[str]:
 
 
 def has_gold_relations(examples: List[Example]) -> bool:
-    """Does some gold doc annotate relations (even as "none here")?"""
-    return any(annotates(eg.reference, RELATIONS) for eg in examples)
+    """Does the gold data annotate relations: some doc holds one, or a converter recorded the
+    layer (even as "none here")? Gold docs without a record and without any relation (a file
+    that never had relations) do not make a relation evaluation."""
+    return any(
+        has_relations(eg.reference) or RELATIONS in (recorded_layers(eg.reference) or ())
+        for eg in examples
+    )
 
 
 def _settings(pipe) -> Dict:
