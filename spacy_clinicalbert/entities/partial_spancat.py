@@ -48,17 +48,10 @@ class PartialSpanCategorizer(SpanCategorizer):
                    labels: Optional[List[str]] = None) -> None:
         """spancat's initialize, then the output bias set to the logit of SPAN_PRIOR."""
         super().initialize(get_examples, nlp=nlp, labels=labels)
-        output = self.model.get_ref("scorer").layers[0] if self.model.has_ref("scorer") else _output_linear(self.model)
+        output = self.model.get_ref("scorer").layers[0]  # spacy.SpanCategorizer.v1: Linear >> Logistic
         bias = output.get_param("b")
         output.set_param("b", self.model.ops.xp.full(bias.shape, numpy.log(SPAN_PRIOR / (1 - SPAN_PRIOR)), dtype=bias.dtype))
 
-
-def _output_linear(model: Model) -> Model:
-    """The last Linear layer of the span categorizer's model (its scorer)."""
-    linears = [node for node in model.walk() if node.name == "linear"]
-    if not linears:
-        raise ValueError("clinical_spancat: the model has no linear output layer to initialize")
-    return linears[-1]
 
 
 @Language.factory(
