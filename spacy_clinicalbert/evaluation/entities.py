@@ -22,22 +22,20 @@ def entity_components(nlp: Language) -> List[str]:
     return [name for name in nlp.pipe_names if "doc.ents" in nlp.get_pipe_meta(name).assigns]
 
 
+def span_components(nlp: Language) -> List[str]:
+    """Span categorizers (pipes that write `doc.spans` under a key of their own)."""
+    return [name for name in nlp.pipe_names if "doc.spans" in nlp.get_pipe_meta(name).assigns
+            and hasattr(nlp.get_pipe(name), "key")]
+
+
 def entity_span_key(nlp: Language) -> Optional[str]:
     """The span group a span categorizer writes entities to, when the pipeline has no
     `doc.ents` writer but one (our `clinical_spancat`, or spaCy's `spancat`) instead:
     overlapping entities are scored there, as the converters write them."""
     if entity_components(nlp):
         return None
-    for name in nlp.pipe_names:
-        pipe = nlp.get_pipe(name)
-        if "doc.spans" in nlp.get_pipe_meta(name).assigns and hasattr(pipe, "key"):
-            return pipe.key
-    return None
-
-
-def span_components(nlp: Language) -> List[str]:
-    return [name for name in nlp.pipe_names if "doc.spans" in nlp.get_pipe_meta(name).assigns
-            and hasattr(nlp.get_pipe(name), "key")]
+    names = span_components(nlp)
+    return nlp.get_pipe(names[0]).key if names else None
 
 
 def annotates_entities(doc: Doc) -> bool:
