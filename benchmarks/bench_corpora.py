@@ -1,15 +1,19 @@
 """Four public corpora through the package, end to end, beside the Hugging Face recipe on the
-same encoder, the same splits and the same wall-clock budget.
+same encoder, the same splits and the same training budget.
 
 For each corpus (--corpora): convert it with the package (`spacy_clinicalbert.corpus.convert`),
 write a config with `python -m spacy_clinicalbert init-config` (it picks the components the
-corpus has gold data for), train it with `python -m spacy train` for --steps steps, timing the
-wall clock T of that command, and score model-best on the test split with
+corpus has gold data for), train it with `python -m spacy train` for --steps steps, counting
+the CPU seconds T of that whole command (loading, initialization and dev evaluations included;
+`--clock wall` counts wall-clock seconds instead), and score model-best on the test split with
 `python -m spacy_clinicalbert evaluate`.
 
 Then the peer, the seed recipe a Hugging Face user would write, on the same encoder (the
 packaged MiniLM unless --base-model), the same train/test docs and T seconds of training
-(a TrainerCallback stops `transformers.Trainer` once T seconds have passed):
+(a TrainerCallback stops `transformers.Trainer` once its process has used T CPU seconds).
+CPU seconds rather than wall-clock seconds because these two cores are shared: a test run or
+another benchmark beside one side would otherwise shrink that side's budget. Both sides run
+with the same torch thread count, so a CPU second buys each the same arithmetic:
 
 - entities: `AutoModelForTokenClassification`, BIO labels from each train doc's `doc.ents` over
   its spaCy tokens (first wordpiece of a word labelled, the rest -100); a doc longer than
@@ -142,6 +146,7 @@ def run_module(module: str, args: Sequence, threads: int, log_path: Path) -> Dic
     shown = f"python -m {module} " + " ".join(map(str, args))
     log(f"$ {shown}")
     started = time.perf_counter()
+    cpu_before = _children_cpu()
     loop_start = None
     with open(log_path, "a", encoding="utf8") as fh:
         fh.write(f"$ {shown}\n")
@@ -153,11 +158,21 @@ def run_module(module: str, args: Sequence, threads: int, log_path: Path) -> Dic
             fh.write(line)
         proc.wait()
     ended = time.perf_counter()
+    cpu_s = _children_cpu() - cpu_before
     if proc.returncode:
         tail = log_path.read_text(encoding="utf8").splitlines()[-25:]
         raise SystemExit(f"failed ({proc.returncode}): {shown}\n  " + "\n  ".join(tail) + f"\n(see {log_path})")
-    return {"command": shown, "wall_s": round(ended - started, 1),
+    return {"command": shown, "wall_s": round(ended - started, 1), "cpu_s": round(cpu_s, 1),
             "loop_s": round(ended - loop_start, 1) if loop_start else None}
+
+
+def _children_cpu() -> float:
+    """User + system CPU seconds of the finished child processes: the budget clock that other
+    work on these shared cores does not stretch (each side runs under the same thread count)."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def read_docs(path: Path, vocab) -> list:
@@ -234,6 +249,7 @@ def read_config(path: Path) -> Dict:
             "schedule": schedule.get("@schedules") if isinstance(schedule, dict) else schedule,
             "initial_rate": schedule.get("initial_rate") if isinstance(schedule, dict) else schedule,
             "warmup_steps": schedule.get("warmup_steps", 0) if isinstance(schedule, dict) else 0,
+            "max_steps": cfg["training"].get("max_steps"),
             "batcher": dict(cfg["training"].get("batcher", {}))}
 
 
@@ -270,7 +286,8 @@ def ours_scores(metrics: Dict, test_layers: Dict[str, int]) -> Dict:
 
 
 def run_ours(name: str, corpus_dir: Path, train: Path, dev: Path, test: Path, work: Path, base: str,
-             steps: int, eval_frequency: int, threads: int, test_layers: Dict[str, int]) -> Dict:
+             steps: int, eval_frequency: int, threads: int, test_layers: Dict[str, int],
+             scale_warmup: bool = True) -> Dict:
     work.mkdir(parents=True, exist_ok=True)
     logfile = work / "log.txt"
     cfg_path = work / "config.cfg"
@@ -279,9 +296,14 @@ def run_ours(name: str, corpus_dir: Path, train: Path, dev: Path, test: Path, wo
     cfg = read_config(cfg_path)
     log(f"{name}: init-config chose {cfg['pipeline']}")
     out_dir = work / "training"
+    overrides = ["--training.max_steps", steps, "--training.eval_frequency", eval_frequency]
+    if scale_warmup and cfg["warmup_steps"] and cfg["max_steps"]:
+        # The generated schedule's shape at this budget: warm-up the same share of the steps.
+        cfg["warmup_steps_generated"] = cfg["warmup_steps"]
+        cfg["warmup_steps"] = max(1, round(cfg["warmup_steps"] * steps / cfg["max_steps"]))
+        overrides += ["--training.optimizer.learn_rate.warmup_steps", cfg["warmup_steps"]]
     train_run = run_module("spacy", ["train", cfg_path, "--output", out_dir, "--paths.train", train,
-                                     "--paths.dev", dev, "--paths.base_model", base,
-                                     "--training.max_steps", steps, "--training.eval_frequency", eval_frequency],
+                                     "--paths.dev", dev, "--paths.base_model", base, *overrides],
                            threads, logfile)
     metrics_dir = work / "metrics"
     eval_run = run_module("spacy_clinicalbert", ["evaluate", out_dir / "model-best", test, "--output", metrics_dir,
@@ -296,6 +318,7 @@ def run_ours(name: str, corpus_dir: Path, train: Path, dev: Path, test: Path, wo
     return {"config": str(cfg_path), "components": cfg["pipeline"], "config_settings": cfg,
             "steps": steps, "eval_frequency": eval_frequency,
             "train_wall_s": train_run["wall_s"], "train_loop_s": train_run["loop_s"],
+            "train_cpu_s": train_run["cpu_s"],
             "train_command": train_run["command"], "eval_wall_s": eval_run["wall_s"],
             "metrics": str(metrics_dir / "metrics.json"), "scores": scores}
 
@@ -325,18 +348,24 @@ def ours_span_group(model: Path, test: Path, threads: int) -> Dict:
 class _Clock:
     """Shared by the time-budget callback and the schedule: seconds since training began."""
 
-    def __init__(self, budget: float):
+    def __init__(self, budget: float, kind: str = "cpu"):
         self.budget = budget
+        self.now = time.process_time if kind == "cpu" else time.perf_counter
         self.start: Optional[float] = None
+        self.wall_start: Optional[float] = None
+
+    def begin(self) -> None:
+        self.start, self.wall_start = self.now(), time.perf_counter()
+
+    def elapsed(self) -> float:
+        return 0.0 if self.start is None else self.now() - self.start
 
     def fraction(self) -> float:
-        if self.start is None:
-            return 0.0
-        return min(1.0, (time.perf_counter() - self.start) / self.budget)
+        return min(1.0, self.elapsed() / self.budget)
 
 
 def _trainer(model, dataset, collator, work: Path, budget_s: float, warmup_ratio: float,
-             lr: float, batch_size: int, seed: int):
+             lr: float, batch_size: int, seed: int, clock_kind: str = "cpu"):
     """transformers.Trainer with its defaults (AdamW, no weight decay, clip 1.0), stopped by a
     callback once `budget_s` seconds of training have passed; the learning rate warms up for
     `warmup_ratio` of the budget, then decays linearly to 0 at the budget's end (the shape of
@@ -345,11 +374,11 @@ def _trainer(model, dataset, collator, work: Path, budget_s: float, warmup_ratio
     import torch
     from transformers import PrinterCallback, Trainer, TrainerCallback, TrainingArguments
 
-    clock = _Clock(budget_s)
+    clock = _Clock(budget_s, clock_kind)
 
     class TimeBudget(TrainerCallback):
         def on_train_begin(self, args, state, control, **kwargs):
-            clock.start = time.perf_counter()
+            clock.begin()
 
         def on_step_end(self, args, state, control, **kwargs):
             if clock.fraction() >= 1.0:
@@ -378,10 +407,12 @@ def _trainer(model, dataset, collator, work: Path, budget_s: float, warmup_ratio
 
 def _train(trainer, clock) -> Dict:
     out = trainer.train()
-    seconds = time.perf_counter() - clock.start
+    seconds = clock.elapsed()
+    wall = time.perf_counter() - clock.wall_start
     state = trainer.state
     losses = [(h["step"], round(h["loss"], 4)) for h in state.log_history if "loss" in h]
-    return {"train_s": round(seconds, 1), "steps": state.global_step, "epochs": round(state.epoch or 0.0, 3),
+    return {"train_s": round(seconds, 1), "clock": "cpu" if clock.now is time.process_time else "wall",
+            "train_wall_s": round(wall, 1), "steps": state.global_step, "epochs": round(state.epoch or 0.0, 3),
             "train_loss": round(float(out.training_loss), 4), "loss_every_25_steps": losses}
 
 
@@ -518,7 +549,7 @@ def peer_entities(train_docs, test_docs, base: str, budget_s: float, warmup_rati
         base, num_labels=len(tags), id2label=dict(enumerate(tags)), label2id=label2id)
     collator = DataCollatorForTokenClassification(tokenizer)
     trainer, clock = _trainer(model, dataset, collator, work, budget_s, warmup_ratio,
-                              args.peer_lr, args.peer_batch_size, args.seed)
+                              args.peer_lr, args.peer_batch_size, args.seed, args.clock)
     log(f"HF peer (entities): {len(dataset)} chunks from {len(train_docs)} train docs, {len(tags)} tags, "
         f"{budget_s:.0f} s budget")
     training = _train(trainer, clock)
@@ -643,7 +674,7 @@ def peer_categories(train_docs, test_docs, base: str, budget_s: float, warmup_ra
         problem_type="single_label_classification" if exclusive else "multi_label_classification")
     collator = DataCollatorWithPadding(tokenizer)
     trainer, clock = _trainer(model, dataset, collator, work, budget_s, warmup_ratio,
-                              args.peer_lr, args.peer_batch_size, args.seed)
+                              args.peer_lr, args.peer_batch_size, args.seed, args.clock)
     log(f"HF peer (categories, {mode}): {len(dataset)} train docs, {len(labels)} labels, {budget_s:.0f} s budget")
     training = _train(trainer, clock)
     started = time.perf_counter()
@@ -709,9 +740,11 @@ def run_corpus(name: str, args, base: str) -> Dict:
     warmup_ratio = None
     if "ours" in args.systems:
         ours = run_ours(name, corpus_dir, train, dev, test, work / "ours", base, steps, eval_frequency,
-                        args.threads, test_layers)
+                        args.threads, test_layers, args.warmup == "scaled")
         entry["ours"] = ours
-        if budget is None:
+        if budget is None and args.clock == "cpu":
+            budget = ours["train_cpu_s"]
+        elif budget is None:
             budget = ours["train_loop_s"] if args.peer_budget == "loop" and ours["train_loop_s"] else ours["train_wall_s"]
         settings = ours["config_settings"]
         warmup_ratio = (settings.get("warmup_steps") or 0) / steps
@@ -728,7 +761,9 @@ def run_corpus(name: str, args, base: str) -> Dict:
             tasks = [t for t in tasks if has[t]]
         per_task = budget / len(tasks) if tasks and args.peer_share == "split" else budget
         entry["hf_peer"] = {"budget_s": round(per_task, 1), "budget_from": (
-            "--budget-seconds" if args.budget_seconds is not None else f"ours ({args.peer_budget})"),
+            "--budget-seconds" if args.budget_seconds is not None
+            else f"ours (cpu, whole command)" if args.clock == "cpu" else f"ours ({args.peer_budget})"),
+            "clock": args.clock,
             "share": args.peer_share, "learning_rate": args.peer_lr, "batch_size": args.peer_batch_size,
             "warmup_ratio": round(warmup_ratio, 4), "threads": args.threads}
         import torch
@@ -759,6 +794,11 @@ def entity_pair(entry: Dict) -> Tuple[Optional[Dict], Optional[Dict], str]:
     return ours, peer.get("scores"), "doc.ents"
 
 
+def _ours_time_key(peer: Dict) -> str:
+    """Our side of the time column, on the clock the peer's budget was counted on."""
+    return "train_cpu_s" if peer.get("clock") == "cpu" else "train_wall_s"
+
+
 def table_rows(entry: Dict) -> List[Tuple]:
     ours = entry.get("ours", {})
     peer = entry.get("hf_peer", {})
@@ -766,7 +806,7 @@ def table_rows(entry: Dict) -> List[Tuple]:
     peer_steps = "/".join(str(peer[t]["steps"]) for t in ("entities", "categories") if t in peer) or "-"
     peer_time = "/".join(f"{peer[t]['train_s']:.0f}" for t in ("entities", "categories") if t in peer) or "-"
     head = (entry["corpus"], ",".join(entry.get("layers", [])), ",".join(ours.get("components", ["-"])),
-            f"{ours.get('steps', '-')} | {peer_steps}", f"{ours.get('train_wall_s', '-')} | {peer_time}")
+            f"{ours.get('steps', '-')} | {peer_steps}", f"{ours.get(_ours_time_key(peer), '-')} | {peer_time} ({peer.get('clock', 'wall')})")
     rows = []
 
     def add(layer, metric, mine, theirs, floor, docs):
@@ -794,7 +834,7 @@ def table_rows(entry: Dict) -> List[Tuple]:
 def print_tables(results: Dict, names: Sequence[str]) -> None:
     from wasabi import msg
 
-    header = ("corpus", "layers", "components (init-config)", "steps ours | HF", "train s ours | HF",
+    header = ("corpus", "layers", "components (init-config)", "steps ours | HF", "train s ours | HF (clock)",
               "layer", "metric", "ours", "HF peer", "floor", "test docs ours | HF")
     rows = [row for name in names if name in results["corpora"] for row in table_rows(results["corpora"][name])]
     if rows:
@@ -839,6 +879,15 @@ def main() -> None:
                         help="T for the peer: 'command' = wall time of the whole `spacy train` command (default: "
                              "includes loading, initialization and our dev evaluations), 'loop' = from its first "
                              "training step to its end (still including dev evaluations and saving)")
+    parser.add_argument("--clock", choices=["cpu", "wall"], default="cpu",
+                        help="what the budget T counts: 'cpu' = CPU seconds of the process (ours: the whole "
+                             "`spacy train` command; peer: the Trainer's training loop), which other work on "
+                             "shared cores does not stretch (default); 'wall' = wall-clock seconds (--peer-budget)")
+    parser.add_argument("--warmup", choices=["scaled", "generated"], default="scaled",
+                        help="our warm-up at --steps: 'scaled' = the generated config's warm-up share of its "
+                             "max_steps applied to --steps (default: the recommended schedule's shape at this "
+                             "budget), 'generated' = its warm-up steps as written (at budgets under them the "
+                             "rate never peaks); the peer warms up for the same share of its budget")
     parser.add_argument("--peer-share", choices=["full", "split"], default="full",
                         help="with two peer models on one corpus (ADE: entities and categories): 'full' gives each "
                              "the whole T (default), 'split' gives each T/2 (ours trains all layers in one T)")
