@@ -19,7 +19,7 @@ from spacy.tokens import Doc, Span
 from spacy.training import Example
 
 from ..layers import ATTRIBUTES, annotates
-from .prf import prf
+from ..prf import prf
 
 FLAGS = ("is_negated", "is_uncertain", "is_historical", "is_hypothetical", "is_family")
 ATTRIBUTE_GROUP = "entity_attributes"

@@ -14,7 +14,7 @@ from spacy.tokens import Doc
 from spacy.training import Example
 
 from ..layers import ENTITIES, annotates
-from .prf import macro
+from ..prf import macro
 
 
 def entity_components(nlp: Language) -> List[str]:

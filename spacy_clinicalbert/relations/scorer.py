@@ -26,6 +26,7 @@ from spacy.training import Example
 from spacy.util import registry
 
 from ..layers import RELATIONS, annotates
+from ..prf import prf
 from .data import get_relations
 
 MODES = ("end_to_end", "gold_entities")
@@ -44,13 +45,6 @@ def _key(head: Span, tail: Span, label: str, symmetric: Set[str]) -> RelKey:
     return (h, t, label)
 
 
-def _prf(tp: int, fp: int, fn: int) -> Dict[str, float]:
-    p = tp / (tp + fp) if tp + fp else 0.0
-    r = tp / (tp + fn) if tp + fn else 0.0
-    f = 2 * p * r / (p + r) if p + r else 0.0
-    return {"p": p, "r": r, "f": f}
-
-
 class _Counts:
     def __init__(self):
         self.tp, self.fp, self.fn = Counter(), Counter(), Counter()
@@ -65,8 +59,8 @@ class _Counts:
 
     def scores(self, prefix: str, labels: Sequence[str]) -> Dict:
         labels = sorted(set(labels) | set(self.tp) | set(self.fp) | set(self.fn))
-        per_type = {lab: _prf(self.tp[lab], self.fp[lab], self.fn[lab]) for lab in labels}
-        micro = _prf(sum(self.tp.values()), sum(self.fp.values()), sum(self.fn.values()))
+        per_type = {lab: prf(self.tp[lab], self.fp[lab], self.fn[lab]) for lab in labels}
+        micro = prf(sum(self.tp.values()), sum(self.fp.values()), sum(self.fn.values()))
         out = {f"{prefix}_micro_{k}": v for k, v in micro.items()}
         for k in ("p", "r", "f"):
             out[f"{prefix}_macro_{k}"] = (

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Dict, Iterable, List, NamedTuple, Set, Tuple, Union
 
 from spacy.tokens import Doc
+from ..prf import prf
 
 MARK = "||"
 
@@ -80,8 +81,6 @@ def score_boundaries(pairs: Iterable[Tuple[Set[int], Set[int]]]) -> Dict[str, fl
         fn += len(gold - pred)
         exact += gold == pred
         n += 1
-    p = tp / (tp + fp) if tp + fp else 0.0
-    r = tp / (tp + fn) if tp + fn else 0.0
-    f = 2 * p * r / (p + r) if p + r else 0.0
-    return {"precision": p, "recall": r, "f1": f, "docs_exact": exact / n if n else 0.0,
+    scores = prf(tp, fp, fn)
+    return {"precision": scores["p"], "recall": scores["r"], "f1": scores["f"], "docs_exact": exact / n if n else 0.0,
             "boundaries": tp + fn, "docs": n}
