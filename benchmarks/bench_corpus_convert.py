@@ -15,8 +15,10 @@ from pathlib import Path
 
 from wasabi import msg
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT.parent / "shared" / "data"
+if __package__ in (None, ""):  # run as `python benchmarks/bench_corpus_convert.py`
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.common import DATA, RESULTS  # noqa: E402
 
 RUNS = [
     ("ade", "ade", DATA / "ade_corpus_v2", {}),
@@ -79,7 +81,7 @@ def main() -> int:
             *[result.stats.groups[s] for s in ("train", "test")]) | set.intersection(*[result.stats.groups[s] for s in ("dev", "test")])
         checked = checks(name, st) + [("groups in two splits", 0, len(leaks))]
         results["corpora"][name] = {
-            "command": f"python -m spacy_clinicalbert convert {fmt} {path} OUT"
+            "command": f"python -m spacy_clinicalbert convert-corpus {fmt} {path} OUT"
             + "".join(f" --{k.replace('_', '-').rstrip('s')} {v[0] if isinstance(v, list) else v}" for k, v in options.items()),
             "seconds": round(seconds, 1),
             "docs": st["docs"],
@@ -94,7 +96,7 @@ def main() -> int:
         rows.append([name, "seconds / tokens", "", f"{seconds:.1f} s / {st['tokens']['total']}", ""])
         del result
     msg.table(rows, header=["corpus", "check", "PROVENANCE", "measured", ""], divider=True)
-    out = ROOT / "benchmarks" / "results" / "corpus_convert.json"
+    out = RESULTS / "corpus_convert.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2), encoding="utf8")
     msg.good(f"Wrote {out}") if ok else msg.fail(f"Some checks differ; see {out}")

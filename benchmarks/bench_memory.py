@@ -17,9 +17,14 @@ import sys
 import time
 from pathlib import Path
 
-from bench_speed import DATA, mtsamples_texts, rss_mb, sentences, synthetic_note
+if __package__ in (None, ""):  # run as `python benchmarks/bench_memory.py`
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-REPO = Path(__file__).resolve().parent.parent
+from benchmarks.common import (  # noqa: E402
+    DATA, RESULTS, mtsamples_texts, quiet_offline, rss_mb, sentences, synthetic_note,
+)
+
+quiet_offline()  # as when this script took its helpers from bench_speed
 
 
 def child(pipeline: str, docs: int, trim_every: int, doc_words: int, every: int) -> dict:
@@ -56,7 +61,7 @@ def main() -> None:
     parser.add_argument("--doc-words", type=int, default=12, help="words per doc (at least)")
     parser.add_argument("--every", type=int, default=1000, help="read RSS every N docs")
     parser.add_argument("--settings", default="0,1000", help="trim_memory_every values to compare")
-    parser.add_argument("--output", default=str(REPO / "benchmarks" / "results" / "memory.json"))
+    parser.add_argument("--output", default=str(RESULTS / "memory.json"))
     parser.add_argument("--child", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child is not None:

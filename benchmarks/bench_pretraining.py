@@ -16,14 +16,15 @@ import sys
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-DATA = REPO.parent / "shared" / "data" / "mtsamples" / "mtsamples.csv"
-RESULTS = REPO / "benchmarks" / "results"
+if __package__ in (None, ""):  # run as `python benchmarks/bench_pretraining.py`
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.common import MTSAMPLES, RESULTS  # noqa: E402
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", type=Path, default=DATA, help="MTSamples CSV")
+    parser.add_argument("--data", type=Path, default=MTSAMPLES, help="MTSamples CSV")
     parser.add_argument("--text-field", default="transcription")
     parser.add_argument("--base-model", default="minilm-offline")
     parser.add_argument("--output", type=Path, default=Path("/tmp/pretrain_mtsamples"))

@@ -19,20 +19,18 @@ Vectors are cached under --work; results go to benchmarks/results/probe.json.
 import argparse
 import hashlib
 import json
-import os
 import sys
 import time
-import warnings
 from pathlib import Path
 from typing import Dict, List, Tuple
 
-warnings.filterwarnings("ignore", category=FutureWarning)
-warnings.filterwarnings("ignore", category=UserWarning)
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+if __package__ in (None, ""):  # run as `python benchmarks/bench_probe.py`
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench_accuracy import REPO, convert  # noqa: E402
+from benchmarks.bench_accuracy import convert  # noqa: E402
+from benchmarks.common import RESULTS, quiet_offline  # noqa: E402
+
+quiet_offline()
 
 SPLITS = ("train", "dev", "test")
 C_GRID = (0.01, 0.1, 1.0, 10.0, 100.0, 1000.0)
@@ -120,7 +118,7 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=16, help="notes per encoder call")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--work", default="/tmp/bench_accuracy", help="corpus and cached vectors")
-    parser.add_argument("--output", default=str(REPO / "benchmarks" / "results" / "probe.json"))
+    parser.add_argument("--output", default=str(RESULTS / "probe.json"))
     args = parser.parse_args()
     import numpy
     import torch

@@ -30,11 +30,12 @@ warnings.filterwarnings("ignore", category=UserWarning)
 warnings.filterwarnings("ignore", category=DeprecationWarning)
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+if __package__ in (None, ""):  # run as `python benchmarks/bench_quantization.py`
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench_speed import (  # noqa: E402
-    REPO, build_pipeline, count_words, encode_in_chunks, freeze_loaded_objects, load1, mtsamples_texts, pin_to_cpus,
-    speed_ratio, trf_pipe_name, window_texts,
+from benchmarks.bench_speed import build_pipeline, encode_in_chunks, speed_ratio, trf_pipe_name, window_texts  # noqa: E402
+from benchmarks.common import (  # noqa: E402
+    REPO, count_words, freeze_loaded_objects, load1, mtsamples_texts, pin_to_cpus,
 )
 
 
@@ -76,6 +77,7 @@ def main() -> None:
     import torch
     from transformers import AutoModel, AutoTokenizer
 
+    from spacy_clinicalbert.cli.quantize import hidden_state_agreement
     from spacy_clinicalbert.transformer.model_resolution import resolve_base_model
     from spacy_clinicalbert.transformer.quantization import (
         dequantize_pipeline,
@@ -93,8 +95,7 @@ def main() -> None:
     if args.max_batch_items is not None:
         nlp.get_pipe(trf).cfg["max_batch_items"] = args.max_batch_items
     chunk = nlp.get_pipe(trf).model.attrs.get("inference_chunk_wordpieces", 0)
-    shim = nlp.get_pipe(trf).model.layers[0].shims[0]
-    fp32_module = shim._hfmodel.transformer
+    fp32_module = nlp.get_pipe(trf).model.transformer
     started = time.perf_counter()
     int8_file = Path(tmp_dir) / "encoder.int8.onnx"
     save_int8_onnx(nlp, int8_file)
@@ -200,19 +201,7 @@ def main() -> None:
     a = [pipe_obj.model.predict(docs[i:i + 16]) for i in range(0, len(docs), 16)]
     quantize_pipeline(nlp, onnx_path=int8_file)
     b = [pipe_obj.model.predict(docs[i:i + 16]) for i in range(0, len(docs), 16)]
-    cos_w, cos_d = [], []
-    for x, y in zip(a, b):
-        mask = numpy.asarray(x.wordpieces.attention_mask).astype(bool)
-        hx = numpy.asarray(x.model_output.last_hidden_state)[mask]
-        hy = numpy.asarray(y.model_output.last_hidden_state)[mask]
-        cos_w.extend((hx * hy).sum(-1) / (numpy.linalg.norm(hx, axis=-1) * numpy.linalg.norm(hy, axis=-1)))
-        for dx, dy in zip(x.doc_data, y.doc_data):
-            u = numpy.asarray(dx.model_output.last_hidden_state).reshape(-1, hx.shape[-1]).mean(0)
-            v = numpy.asarray(dy.model_output.last_hidden_state).reshape(-1, hx.shape[-1]).mean(0)
-            cos_d.append(float(u @ v / (numpy.linalg.norm(u) * numpy.linalg.norm(v))))
-    result["agreement"] = {"wordpiece_cosine_mean": float(numpy.mean(cos_w)),
-                           "wordpiece_cosine_p01": float(numpy.percentile(cos_w, 1)),
-                           "doc_cosine_min": min(cos_d), "doc_cosine_mean": float(numpy.mean(cos_d))}
+    result["agreement"] = hidden_state_agreement(a, b)
     print("agreement:", {k: round(v, 4) for k, v in result["agreement"].items()})
 
     if args.test:

@@ -13,17 +13,15 @@ entities.
 """
 import argparse
 import json
+import sys
 import time
 from pathlib import Path
 
-from bench_relations_common import (
-    ROOT,
-    load,
-    pct,
-    print_table,
-    read_examples,
-    relation_summary,
-    train_capped,
+if __package__ in (None, ""):  # run as `python benchmarks/bench_relations_ade.py`
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.bench_relations_common import (  # noqa: E402
+    ROOT, load, pct, print_table, read_examples, relation_summary, train_capped,
 )
 
 HEADS = {"clinical_relations": ("rel", "doc.ents (ner)"),

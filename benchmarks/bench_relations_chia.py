@@ -8,17 +8,15 @@ over the same candidates), per label.
 """
 import argparse
 import json
+import sys
 import time
+from pathlib import Path
 
-from bench_relations_common import (
-    ROOT,
-    load,
-    pct,
-    per_label_rows,
-    print_table,
-    read_examples,
-    relation_summary,
-    train_capped,
+if __package__ in (None, ""):  # run as `python benchmarks/bench_relations_chia.py`
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.bench_relations_common import (  # noqa: E402
+    ROOT, load, pct, per_label_rows, print_table, read_examples, relation_summary, train_capped,
 )
 
 MODES = {"sigmoid": "true", "softmax": "false"}

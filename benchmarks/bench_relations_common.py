@@ -12,9 +12,8 @@ import spacy
 from spacy.tokens import DocBin
 from spacy.training import Example
 
+from benchmarks.common import REPO as ROOT
 from spacy_clinicalbert.relations.gold_entities import copy_gold_entities
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def train_capped(config: Path, output: Path, minutes: float, overrides: Sequence[str] = (),

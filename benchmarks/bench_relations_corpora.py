@@ -25,6 +25,7 @@ converter's stats.json and benchmark.json (what was left out, docs per split).
 import argparse
 import hashlib
 import json
+import sys
 import tempfile
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -37,7 +38,11 @@ from spacy_clinicalbert.layers import recorded_layers, set_layers
 from spacy_clinicalbert.relations import Relation, set_relations
 from spacy_clinicalbert.relations.data import get_relations
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+if __package__ in (None, ""):  # run as `python benchmarks/bench_relations_corpora.py`
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.common import DATA  # noqa: E402
+
 SPLITS = ("train", "dev", "test")
 EQUIVALENCE_LABELS = ("OR", "NOT")  # Chia's `*` group types
 SOURCES = {

@@ -10,8 +10,9 @@ MTSamples notes (CPU shared with other jobs: compare the ratios, not absolutes).
     OMP_NUM_THREADS=1 python benchmarks/bench_rules_sentences.py [--notes 200]
 """
 import argparse
-import csv
+import itertools
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -20,32 +21,22 @@ import spacy
 from spacy_clinicalbert.rules._medspacy import medspacy_module
 from spacy_clinicalbert.rules.sentence_eval import predicted_starts, read_sentence_cases, score_boundaries
 
-ROOT = Path(__file__).resolve().parents[1]
+if __package__ in (None, ""):  # run as `python benchmarks/bench_rules_sentences.py`
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.common import REPO, RESULTS, distinct_mtsamples  # noqa: E402
+
 CASES = {
-    "dev": ROOT / "assets" / "clinical_sentence_breaks.txt",
-    "heldout": ROOT / "assets" / "clinical_sentence_breaks_heldout.txt",
+    "dev": REPO / "assets" / "clinical_sentence_breaks.txt",
+    "heldout": REPO / "assets" / "clinical_sentence_breaks_heldout.txt",
 }
-MTSAMPLES = ROOT.parent / "shared" / "data" / "mtsamples" / "mtsamples.csv"
 SPLITTERS = ["sentencizer", "clinical_sentences", "medspacy_pysbd", "medspacy_pyrush"]
-
-
-def distinct_notes(limit: int):
-    seen, notes = set(), []
-    with MTSAMPLES.open(encoding="utf8", newline="") as handle:
-        for row in csv.DictReader(handle):
-            text = (row.get("transcription") or "").strip()
-            if text and text not in seen:
-                seen.add(text)
-                notes.append(text)
-            if len(notes) >= limit:
-                break
-    return notes
 
 
 def main(n_notes: int, out: Path) -> None:
     medspacy_module("sentence_splitting")  # registers medspacy_pyrush / medspacy_pysbd
     cases = {split: read_sentence_cases(path) for split, path in CASES.items()}
-    notes = distinct_notes(n_notes)
+    notes = list(itertools.islice(distinct_mtsamples(), n_notes))
     results = {}
     for splitter in SPLITTERS:
         nlp = spacy.blank("en")
@@ -83,6 +74,6 @@ def main(n_notes: int, out: Path) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--notes", type=int, default=200, help="distinct MTSamples notes for the speed test")
-    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "rules_sentences.json")
+    parser.add_argument("--out", type=Path, default=RESULTS / "rules_sentences.json")
     args = parser.parse_args()
     main(args.notes, args.out)

@@ -26,10 +26,11 @@ A cross-check times `nlp.pipe` end to end with and without the rule components.
     OMP_NUM_THREADS=1 python benchmarks/bench_rules_share.py [--notes 24 --min-words 600]
 """
 import argparse
-import csv
+import itertools
 import json
 import re
 import statistics
+import sys
 import time
 import warnings
 from pathlib import Path
@@ -37,8 +38,12 @@ from pathlib import Path
 import spacy
 from spacy.training import Example
 
-ROOT = Path(__file__).resolve().parents[1]
-MTSAMPLES = ROOT.parent / "shared" / "data" / "mtsamples" / "mtsamples.csv"
+if __package__ in (None, ""):  # run as `python benchmarks/bench_rules_share.py`
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.common import RESULTS, distinct_mtsamples  # noqa: E402
+from spacy_clinicalbert.rules.assertions import ASSERTION_FLAGS  # noqa: E402
+
 RULE_STAGE = ("clinical_sentences", "clinical_target_rules", "clinical_sectionizer", "clinical_context")
 # A small problem lexicon we wrote, so ConText has realistic targets.
 PROBLEM_TERMS = """pain chest pain abdominal pain back pain fever chills cough dyspnea shortness of breath nausea
@@ -69,17 +74,8 @@ def restore_lines(text: str) -> str:
 
 
 def long_notes(n: int, min_words: int):
-    seen, notes = set(), []
-    with MTSAMPLES.open(encoding="utf8", newline="") as handle:
-        for row in csv.DictReader(handle):
-            text = (row.get("transcription") or "").strip()
-            if text in seen or len(text.split()) < min_words:
-                continue
-            seen.add(text)
-            notes.append(restore_lines(text))
-            if len(notes) >= n:
-                break
-    return notes
+    long = (text for text in distinct_mtsamples() if len(text.split()) >= min_words)
+    return [restore_lines(text) for text in itertools.islice(long, n)]
 
 
 def build(batch_size: int, ner_steps: int):
@@ -171,8 +167,8 @@ def main(args):
         return {
             "entities": sum(len(doc.ents) for doc in items) / n,
             "rule_entities": sum(1 for doc in items for e in doc.ents if e._.clinical_rule) / n,
-            "flagged": sum(1 for doc in items for e in doc.ents if e._.is_negated or e._.is_historical
-                           or e._.is_family or e._.is_hypothetical or e._.is_uncertain) / n,
+            "flagged": sum(1 for doc in items for e in doc.ents
+                           if any(getattr(e._, flag) for flag in ASSERTION_FLAGS)) / n,
             "sentences": sum(len(list(doc.sents)) for doc in items) / n,
             "sections": sum(len(doc._.sections) for doc in items) / n,
         }
@@ -212,5 +208,5 @@ if __name__ == "__main__":
     parser.add_argument("--ner-steps", type=int, default=20, help="updates of the fresh ner on 3 sentences")
     parser.add_argument("--repeats", type=int, default=3, help="timed runs (median reported)")
     parser.add_argument("--e2e-repeats", type=int, default=2, help="end-to-end cross-check runs")
-    parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "rules_share.json"))
+    parser.add_argument("--out", default=str(RESULTS / "rules_share.json"))
     main(parser.parse_args())

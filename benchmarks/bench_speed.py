@@ -25,67 +25,27 @@ configs/cpu.cfg on the packaged MiniLM encoder and initializes it on a few ADE d
 Writes benchmarks/results/speed.json (or --output).
 """
 import argparse
-import csv
-import gc
 import json
 import os
 import platform
 import random
-import re
-import resource
 import statistics
 import sys
 import time
-import warnings
 from pathlib import Path
 from typing import Callable, Dict, List, Optional
 
-warnings.filterwarnings("ignore", category=FutureWarning)
-warnings.filterwarnings("ignore", category=UserWarning)
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+if __package__ in (None, ""):  # run as `python benchmarks/bench_speed.py`
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-REPO = Path(__file__).resolve().parents[1]
-DATA = REPO.parent / "shared" / "data"
+from benchmarks.common import (  # noqa: E402
+    REPO, RESULTS, count_words, freeze_loaded_objects, load1, mtsamples_texts, pin_to_cpus, rss_mb, sentences,
+    quiet_offline, synthetic_note,
+)
+
+quiet_offline()
+
 ADE_LABELS = {"ner": ["AE", "DOSE", "DRUG"], "rel": ["DRUG-AE", "DRUG-DOSE"], "cats": ["ADE"]}
-
-
-# ---------------------------------------------------------------- texts
-def mtsamples_texts(limit: int, max_words: int = 0) -> List[str]:
-    path = DATA / "mtsamples" / "mtsamples.csv"
-    seen, texts = set(), []
-    with path.open(newline="", encoding="utf8") as fh:
-        for row in csv.DictReader(fh):
-            text = (row.get("transcription") or "").strip()
-            if not text or text in seen:
-                continue
-            seen.add(text)
-            if max_words:
-                text = " ".join(text.split(" ")[:max_words])
-            texts.append(text)
-    random.Random(0).shuffle(texts)
-    return texts[:limit]
-
-
-def sentences(texts: List[str]) -> List[str]:
-    out = []
-    for text in texts:
-        out.extend(s.strip() for s in re.split(r"(?<=[.!?])\s+", text) if len(s.split()) >= 4)
-    return out
-
-
-def synthetic_note(pool: List[str], n_words: int, rng: random.Random) -> str:
-    """A note of about n_words whitespace words: MTSamples sentences drawn at random."""
-    parts, count = [], 0
-    while count < n_words:
-        sent = rng.choice(pool)
-        parts.append(sent)
-        count += len(sent.split())
-    return " ".join(parts)
-
-
-def count_words(nlp, texts) -> int:
-    return sum(len(nlp.make_doc(t)) for t in texts)
 
 
 # ---------------------------------------------------------------- pipelines
@@ -136,17 +96,6 @@ def reset_peak_rss() -> bool:
         return True
     except OSError:
         return False
-
-
-def rss_mb(field: str = "VmRSS") -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def load1() -> float:
-    return os.getloadavg()[0]
 
 
 # ---------------------------------------------------------------- systems
@@ -345,7 +294,7 @@ def main() -> None:
                         help="leave the loaded objects to Python's full garbage collections (see the README)")
     parser.add_argument("--no-hf-pipeline", action="store_true", help="skip the HF token-classification pipeline")
     parser.add_argument("--quick", action="store_true", help="small smoke run (~5 min)")
-    parser.add_argument("--output", default=str(REPO / "benchmarks" / "results" / "speed.json"))
+    parser.add_argument("--output", default=str(RESULTS / "speed.json"))
     args = parser.parse_args()
     if args.quick:
         args.mtsamples, args.reps, args.words_per_size, args.memory_docs = 12, 2, 2500, 1500
@@ -419,22 +368,6 @@ def main() -> None:
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     Path(args.output).write_text(json.dumps(result, indent=2) + "\n", encoding="utf8")
     print(f"wrote {args.output} ({result['wall_seconds']} s)")
-
-
-def pin_to_cpus(n_threads: int, cpus: List[int]) -> List[int]:
-    """Keep this process on the first n_threads of `cpus` (unpinned 1-thread runs hop between CPUs)."""
-    os.sched_setaffinity(0, cpus[:n_threads])
-    return sorted(os.sched_getaffinity(0))
-
-
-def freeze_loaded_objects() -> None:
-    """Move everything loaded so far out of Python's full garbage collections, as a service would.
-
-    A loaded pipeline holds ~470,000 Python objects; one full collection walked them in 0.33 s,
-    landing at random in whichever run triggered it.
-    """
-    gc.collect()
-    gc.freeze()
 
 
 def speed_ratio(figures: Dict, system: str, baseline: str, target: float) -> Dict:

@@ -14,12 +14,16 @@ import argparse
 import json
 import re
 import statistics
+import sys
 import time
 from pathlib import Path
 
-from bench_speed import mtsamples_texts
+if __package__ in (None, ""):  # run as `python benchmarks/bench_tokenizer.py`
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-REPO = Path(__file__).resolve().parents[1]
+from benchmarks.common import RESULTS, mtsamples_texts, quiet_offline  # noqa: E402
+
+quiet_offline()  # as when this script took its helpers from bench_speed
 
 
 def tokenizers() -> dict:
@@ -49,7 +53,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--notes", type=int, default=500, help="de-duplicated MTSamples notes")
     parser.add_argument("--reps", type=int, default=5, help="timed passes after one warm pass (median)")
-    parser.add_argument("--output", default=str(REPO / "benchmarks" / "results" / "tokenizer.json"))
+    parser.add_argument("--output", default=str(RESULTS / "tokenizer.json"))
     args = parser.parse_args()
     as_written = mtsamples_texts(args.notes)
     corpora = {"as written": as_written, "spaces collapsed": [re.sub(r" {2,}", " ", t) for t in as_written]}

@@ -1,5 +1,6 @@
 """Shared fixtures: a tiny random BERT in a temporary folder, the real offline encoder,
-and a network guard. Everything here runs offline."""
+a network guard, and the public corpora ($SPACY_CLINICALBERT_DATA, else ../shared/data).
+Everything here runs offline."""
 import os
 import socket
 from pathlib import Path
@@ -71,10 +72,51 @@ def no_network(monkeypatch):
     yield
 
 
+# The public corpora some tests read, found through one setting. Their text is never
+# copied into this repository, so a clone without them skips those tests, except in CI.
+DATA_VARIABLE = "SPACY_CLINICALBERT_DATA"
+DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"  # ../shared/data
+PUBLIC_CORPORA = (
+    "ade_corpus_v2/DRUG-AE.rel",
+    "ade_corpus_v2/DRUG-DOSE.rel",
+    "ade_corpus_v2/ADE-NEG.txt",
+    "mtsamples/mtsamples.csv",
+    "chia/chia_with_scope",
+    "chia/chia_without_scope",
+)
+
+
+def data_folder() -> Path:
+    """$SPACY_CLINICALBERT_DATA, else ../shared/data beside the repository."""
+    value = os.environ.get(DATA_VARIABLE, "").strip()
+    return Path(value).expanduser().resolve() if value else DEFAULT_DATA
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
+
+
+HOW_TO_GET_DATA = (
+    f"To run these tests, set {DATA_VARIABLE} to a folder holding ade_corpus_v2/ (DRUG-AE.rel, "
+    "DRUG-DOSE.rel, ADE-NEG.txt), mtsamples/mtsamples.csv and chia/ (chia_with_scope/, "
+    "chia_without_scope/): project.yml's assets give the address of each (Chia: both folders of "
+    "github.com/Vidhate/CHIA-NER-RE, or the figshare release DOI 10.6084/m9.figshare.11855817)."
+)
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
-    """../shared/data beside the repository (present here and in CI)."""
-    path = Path(__file__).resolve().parents[2] / "shared" / "data"
-    if not path.exists():
-        pytest.fail(f"shared data not found at {path}; CI places ../shared beside the clone")
-    return path
+    """The folder holding the public corpora. Missing: the test is skipped with how to get
+    them, or fails under CI=true, where a missing corpus means a broken set-up."""
+    folder = data_folder()
+    source = f"${DATA_VARIABLE}" if os.environ.get(DATA_VARIABLE, "").strip() else f"default, ${DATA_VARIABLE} unset"
+    if not folder.is_dir():
+        problem = f"public corpora folder {folder} ({source}) not found."
+    else:
+        missing = [name for name in PUBLIC_CORPORA if not (folder / name).exists()]
+        problem = f"{folder} ({source}) lacks {', '.join(missing)}." if missing else ""
+    if problem:
+        if in_ci():
+            pytest.fail(f"CI=true and {problem} {HOW_TO_GET_DATA}", pytrace=False)
+        pytest.skip(f"{problem} {HOW_TO_GET_DATA}")
+    return folder

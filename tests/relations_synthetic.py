@@ -81,8 +81,26 @@ LISTENER = {
 # The small setup these tests were written for (softmax, gold training entities, no
 # boundary negatives), pinned so they test the component, not its current defaults.
 SMALL_SETUP = {"multi_label": False, "training_entities": "gold", "boundary_negatives": 0}
+# Settings of the training-pair policy, by the component's older names -> the block's.
+POLICY_SETTINGS = {
+    "training_entities": "entities",
+    "max_predicted_entities": "max_predicted_entities",
+    "boundary_negatives": "boundary_negatives",
+    "negative_ratio": "negative_ratio",
+}
 
 
-def relation_config(tok2vec=None, architecture="spacy-clinicalbert.RelationModel.v1", **settings) -> dict:
+def relation_config(
+    tok2vec=None, architecture="spacy-clinicalbert.RelationModel.v1", legacy: bool = False, **settings
+) -> dict:
+    """Component config; policy settings go to the `training_pairs` block, or (legacy)
+    stay top-level as configs from before the block set them."""
     model = {"@architectures": architecture, "hidden_width": 64, "tok2vec": tok2vec or LISTENER}
-    return {"model": model, **{**SMALL_SETUP, **settings}}
+    merged = {**SMALL_SETUP, **settings}
+    if legacy:
+        return {"model": model, **merged}
+    policy = {"@misc": "spacy-clinicalbert.relation_training_pairs.v1"}
+    for old, new in POLICY_SETTINGS.items():
+        if old in merged:
+            policy[new] = merged.pop(old)
+    return {"model": model, "training_pairs": policy, **merged}

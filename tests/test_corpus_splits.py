@@ -91,21 +91,25 @@ def test_relations_survive_docbin_round_trip(brat_dir, tmp_path, nlp):
             assert after._.note_id == before._.note_id
 
 
-def test_cli_convert_and_errors(brat_dir, tmp_path):
+def test_cli_convert_corpus_and_errors(brat_dir, tmp_path):
     runner = CliRunner()
     out = tmp_path / "cli"
-    res = runner.invoke(app, ["convert", "brat", str(brat_dir), str(out), "--split", "0.5,0.25,0.25", "--seed", "3"])
+    res = runner.invoke(app, ["convert-corpus", "brat", str(brat_dir), str(out), "--split", "0.5,0.25,0.25", "--seed", "3"])
     assert res.exit_code == 0, res.output
     assert "relation ADE" in res.output and (out / "train.spacy").exists()
     (brat_dir / "NCT000_inc.ann").write_text("T1\tDrug 11 19\twarfarin\nbroken\n", encoding="utf8")
-    res = runner.invoke(app, ["convert", "brat", str(brat_dir), str(out)])
+    res = runner.invoke(app, ["convert-corpus", "brat", str(brat_dir), str(out)])
     assert res.exit_code == 1 and "NCT000_inc.ann:2: unrecognised annotation line" in " ".join(res.output.split())
-    res = runner.invoke(app, ["convert", "brat", str(brat_dir), str(out), "--on-invalid", "skip"])
+    res = runner.invoke(app, ["convert-corpus", "brat", str(brat_dir), str(out), "--on-invalid", "skip"])
     assert res.exit_code == 0 and "brat_invalid_line" in res.output
-    res = runner.invoke(app, ["convert", "brat", str(brat_dir), str(out), "--text-column", "x"])
+    res = runner.invoke(app, ["convert-corpus", "brat", str(brat_dir), str(out), "--text-column", "x"])
     assert res.exit_code == 1 and "option 'text_column' is not valid for format 'brat'" in " ".join(res.output.split())
-    res = runner.invoke(app, ["convert", "--help"])
+    res = runner.invoke(app, ["convert-corpus", "--help"])
     assert res.exit_code == 0 and "--alignment" in res.output
+    # The command's former name still runs it, and says the new one.
+    (brat_dir / "NCT000_inc.ann").write_text(ANN, encoding="utf8")
+    res = runner.invoke(app, ["convert", "brat", str(brat_dir), str(out)])
+    assert res.exit_code == 0 and "`convert` is now called `convert-corpus`" in res.output
 
 
 def test_registered_corpus_reader_reads_relations(brat_dir, tmp_path, nlp):

@@ -132,7 +132,7 @@ def test_bad_input_fails_naming_the_file(tmp_path, tiny_bert):
     table = tmp_path / "mtsamples.csv"
     table.write_text("note_id,description\n1,a note\n", encoding="utf8")
     result = CliRunner().invoke(app, [
-        "pretrain", str(table), "-o", str(tmp_path / "cli_out"), "-m", str(tiny_bert),
+        "domain-pretrain", str(table), "-o", str(tmp_path / "cli_out"), "-m", str(tiny_bert),
         "--text-field", "transcription", "--no-progress",
     ])
     assert result.exit_code == 1
@@ -187,7 +187,7 @@ def torch_allclose_share(a, b) -> float:
 
 
 def test_cli_help_explains_every_option():
-    result = CliRunner().invoke(app, ["pretrain", "--help"], terminal_width=200)
+    result = CliRunner().invoke(app, ["domain-pretrain", "--help"], terminal_width=200)
     assert result.exit_code == 0
     text = " ".join(result.output.split())
     for option in ("--objective", "--whole-word-mask", "--max-steps", "--epochs", "--learning-rate",

@@ -2,10 +2,11 @@
 import numpy
 import pytest
 import spacy
+import torch
 
+from spacy_clinicalbert.cli.quantize import compare_encoders
 from spacy_clinicalbert.transformer.quantization import (
     QuantizationError,
-    compare_encoders,
     dequantize_pipeline,
     is_quantized,
     quantize_pipeline,
@@ -108,6 +109,38 @@ def test_compare_encoders_reports_agreement(nlp, int8_file):
     assert result["texts"] == 12 and result["words"] > 100
     assert 0.98 < result["doc_cosine_min"] <= 1.0 + 1e-6
     assert result["fp32_words_per_s"] > 0 and result["int8_words_per_s"] > 0
+
+
+def test_int8_file_ships_inside_the_fp32_pipeline_folder(nlp, tmp_path, int8_file):
+    """The supported way to ship int8 (README): fp32 weights plus the int8 file in one folder."""
+    import shutil
+
+    folder = _saved(nlp, tmp_path)
+    for source in (int8_file, int8_file.with_name(int8_file.name + ".json")):
+        shutil.copy(source, folder / source.name.replace(int8_file.name, "encoder.int8.onnx"))
+    loaded = spacy.load(folder)
+    quantize_pipeline(loaded, onnx_path=loaded.path / "encoder.int8.onnx")
+    assert is_quantized(loaded)
+    assert isinstance(loaded.get_pipe("clinicalbert").model.transformer, torch.nn.Module)
+    int8 = loaded(TEXTS[0])._.trf_data.model_output.last_hidden_state
+    dequantize_pipeline(loaded)
+    fp32 = loaded(TEXTS[0])._.trf_data.model_output.last_hidden_state
+    assert int8.shape == fp32.shape and not numpy.allclose(int8, fp32)
+
+
+def test_export_leaves_the_root_logger_alone(nlp):
+    import logging
+
+    from spacy_clinicalbert.transformer.quantization import export_int8_onnx
+
+    root = logging.getLogger()
+    level, filters = root.level, list(root.filters)
+    root.setLevel(logging.INFO)
+    try:
+        export_int8_onnx(nlp.get_pipe("clinicalbert").model.transformer)
+        assert root.level == logging.INFO and root.filters == filters
+    finally:
+        root.setLevel(level)
 
 
 def test_pipeline_without_transformer_is_named_in_error():

@@ -16,7 +16,8 @@ from spacy.tokens import DocBin, Span
 from spacy.training import Example
 
 from spacy_clinicalbert.relations import get_relations
-from spacy_clinicalbert.relations.relation_component import RelationExtractor, _PairSet
+from spacy_clinicalbert.relations.pair_set import PairSet
+from spacy_clinicalbert.relations.relation_component import RelationExtractor
 from spacy_clinicalbert.relations.relation_model import PairBatch
 
 PATTERNS = [{"label": "DRUG", "pattern": w} for w in "aspirin metformin lisinopril warfarin".split()] + [
@@ -151,7 +152,7 @@ def test_symmetric_labels_written_once_in_offset_order(trained):
     rel.cfg["labels"] = ["ADE"]
     doc = trained.make_doc("aspirin and warfarin")
     a, w = Span(doc, 0, 1, "DRUG"), Span(doc, 2, 3, "DRUG")
-    pairs = _PairSet([[(a, w), (w, a)]], PairBatch.from_rows([(0, 0, 1, 2, 3, 0, 0), (0, 2, 3, 0, 1, 0, 0)]))
+    pairs = PairSet([[(a, w), (w, a)]], PairBatch.from_rows([(0, 0, 1, 2, 3, 0, 0), (0, 2, 3, 0, 1, 0, 0)]))
     rel.set_annotations([doc], (pairs, numpy.asarray([[0.7], [0.9]], dtype="f")))
     rels = get_relations(doc)
     assert [(r.head.start, r.tail.start, r.score) for r in rels] == [(0, 2, pytest.approx(0.9))]
@@ -199,11 +200,11 @@ def test_boundary_negatives_shift_one_boundary_and_keep_the_label():
     rel = nlp.get_pipe("clinical_relations")
     doc = nlp.make_doc("severe skin rash after warfarin today")
     gold = [Span(doc, 1, 3, label="AE"), Span(doc, 4, 5, label="DRUG")]
-    shifted = rel._boundary_negatives(doc, gold)
+    shifted = rel.training_pairs.boundary_negatives(doc, gold)
     got = sorted((s.start, s.end, s.label_) for s in shifted)
     assert got == [(0, 3, "AE"), (1, 2, "AE"), (1, 4, "AE"), (2, 3, "AE"),
                    (3, 5, "DRUG"), (4, 6, "DRUG")]
-    assert tok2vec_pipeline().get_pipe("clinical_relations")._boundary_negatives(doc, gold) == []
+    assert tok2vec_pipeline().get_pipe("clinical_relations").training_pairs.boundary_negatives(doc, gold) == []
 
 
 def test_predicted_training_entities_are_capped_per_doc():
@@ -211,7 +212,7 @@ def test_predicted_training_entities_are_capped_per_doc():
     rel = tok2vec_pipeline(max_predicted_entities=3).get_pipe("clinical_relations")
     doc = spacy.blank("en").make_doc("a b c d e f g h")
     spans = [Span(doc, i, i + 1, label="AE") for i in range(8)]
-    kept = rel._limit_predicted(spans)
+    kept = rel.training_pairs.limit_predicted(spans)
     assert len(kept) == 3 and all(s in spans for s in kept)
     assert kept == sorted(kept, key=lambda s: s.start)
-    assert tok2vec_pipeline(max_predicted_entities=-1).get_pipe("clinical_relations")._limit_predicted(spans) == spans
+    assert tok2vec_pipeline(max_predicted_entities=-1).get_pipe("clinical_relations").training_pairs.limit_predicted(spans) == spans

@@ -6,8 +6,7 @@ import spacy
 from spacy.tokens import DocBin
 
 from rules_pipelines import CASES, add_clinical_rules, rule_pipeline, load_tiny_ner
-
-FLAGS = ("is_negated", "is_uncertain", "is_historical", "is_hypothetical", "is_family")
+from spacy_clinicalbert.rules.assertions import ASSERTION_FLAGS as FLAGS
 
 
 @pytest.fixture(scope="module")

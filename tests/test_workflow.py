@@ -25,11 +25,65 @@ def test_project_yml_is_valid_and_complete():
     for workflow in ("all", "offline-demo"):
         steps = config["workflows"][workflow]
         assert set(steps) <= commands
-        assert steps[-3:] == ["assemble", "package", "smoke-test"]
+        assert steps[-3:] == ["add-rules", "package", "smoke-test"]
     for var in ("base_model", "gpu_id", "corpus_format", "pretrain_steps", "train_steps"):
         assert var in config["vars"]
     for config_file in ("configs/cpu.cfg", "configs/gpu.cfg", "configs/demo.cfg", "configs/rules.cfg"):
         assert (ROOT / config_file).exists(), config_file
+
+
+def test_each_step_is_named_after_its_command():
+    """One name per step: a step runs the command of its own name (a demo step with the
+    prefix demo-), and no visible command takes the name of a spaCy command that does
+    something else (`spacy convert`, `spacy pretrain`, `spacy assemble`)."""
+    import typer.main
+    from weasel.util import load_project_config
+
+    from spacy_clinicalbert.cli import app
+
+    group = typer.main.get_command(app)
+    visible = {name for name, command in group.commands.items() if not command.hidden}
+    assert not visible & {"convert", "pretrain", "assemble"}
+    assert {"convert-corpus", "domain-pretrain", "add-rules"} <= visible
+    config = load_project_config(ROOT)
+    ours = 0
+    for step in config["commands"]:
+        for line in step["script"]:
+            if "-m spacy_clinicalbert " in line:
+                command = line.split("-m spacy_clinicalbert ", 1)[1].split()[0]
+                assert command in visible, (step["name"], command)
+                assert step["name"].removeprefix("demo-") == command, step["name"]
+                ours += 1
+    assert ours >= 10
+
+
+@pytest.mark.parametrize("old,new", [("convert", "convert-corpus"), ("pretrain", "domain-pretrain")])
+def test_old_command_names_are_hidden_aliases(old, new):
+    from typer.testing import CliRunner
+
+    from spacy_clinicalbert.cli import app
+
+    runner = CliRunner()
+    listing = runner.invoke(app, ["--help"], terminal_width=200).output
+    listed = {line.strip("│ ").split(" ")[0] for line in listing.split("Commands", 1)[1].splitlines()}
+    assert new in listed and old not in listed
+    result = runner.invoke(app, [old, "--help"], terminal_width=200)
+    assert result.exit_code == 0 and f"Old name of `{new}`" in result.output
+    assert runner.invoke(app, [new, "--help"], terminal_width=200).output.split("Usage:")[1].count("--") > 5
+
+
+def test_add_rules_names_a_bad_rules_config(tmp_path):
+    import spacy
+    from typer.testing import CliRunner
+
+    from spacy_clinicalbert.cli import app
+
+    spacy.blank("en").to_disk(tmp_path / "trained")
+    rules = tmp_path / "rules.cfg"
+    rules.write_text('[nlp]\npipeline = ["clinical_context"]\n', encoding="utf8")
+    result = CliRunner().invoke(app, ["add-rules", str(tmp_path / "trained"), str(rules), str(tmp_path / "out")])
+    assert result.exit_code == 1, result.output
+    assert "no [components.clinical_context] block" in " ".join(result.output.split())
 
 
 @pytest.mark.parametrize("config_file", ["configs/cpu.cfg", "configs/gpu.cfg", "configs/demo.cfg"])

@@ -10,7 +10,7 @@ from . import app
 
 @app.command("check-data")
 def check_data_cli(
-    corpus_dir: Path = typer.Argument(..., metavar="CORPUS_DIR", help="Folder written by `convert`: train.spacy, dev.spacy, test.spacy (any other .spacy file there is checked as one more split)."),
+    corpus_dir: Path = typer.Argument(..., metavar="CORPUS_DIR", help="Folder written by `convert-corpus`: train.spacy, dev.spacy, test.spacy (any other .spacy file there is checked as one more split)."),
     config: Optional[Path] = typer.Option(None, "--config", "-c", help="Training config to check against: which components it trains (so which layers train must annotate), the encoder window, spancat's suggester sizes and the clinical_relations candidate settings. Without it: window 96 and the candidate factory defaults."),
     strict: bool = typer.Option(False, "--strict", help="Exit 1 on warnings too, not only on errors (for CI)."),
 ):

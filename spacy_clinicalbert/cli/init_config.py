@@ -9,7 +9,7 @@ from . import app
 
 @app.command("init-config")
 def init_config_cli(
-    corpus_dir: Path = typer.Argument(..., help="A `convert` output folder: train.spacy, dev.spacy, test.spacy and stats.json."),
+    corpus_dir: Path = typer.Argument(..., help="A `convert-corpus` output folder: train.spacy, dev.spacy, test.spacy and stats.json."),
     output: Path = typer.Argument(..., help="Where to write the training config (.cfg); '-' prints it."),
     hardware: str = typer.Option("cpu", "--hardware", "-H", help="cpu (fp32, batches by words) or gpu (mixed precision, padded batches, longer schedule); set --gpu-id in spacy train too."),
     base_model: str = typer.Option("models/pretrained", "--base-model", "-m", help="paths.base_model in the config: a Hugging Face id, a local folder or an alias (clinicalbert, minilm-offline); spacy train can override it with --paths.base_model."),

@@ -17,8 +17,8 @@ def package_cli(
     name: str = typer.Option("en_clinicalbert", "--name", help="Package name, language prefix included."),
     version: str = typer.Option("0.1.0", "--version", help="Package version."),
     base_info: Optional[Path] = typer.Option(None, "--base-info", help="JSON written by `base-model` (which base model was used)."),
-    corpus_stats: Optional[Path] = typer.Option(None, "--corpus-stats", help="stats.json written by `convert` (the data the model saw)."),
-    pretrain_info: Optional[Path] = typer.Option(None, "--pretrain-info", help="JSON record written by `pretrain`, if the encoder was domain-pretrained."),
+    corpus_stats: Optional[Path] = typer.Option(None, "--corpus-stats", help="stats.json written by `convert-corpus` (the data the model saw)."),
+    pretrain_info: Optional[Path] = typer.Option(None, "--pretrain-info", help="JSON record written by `domain-pretrain` (pretraining.json in its output folder), if the encoder was domain-pretrained."),
 ):
     """Build a wheel with `spacy package`, recording provenance in meta.json.
 

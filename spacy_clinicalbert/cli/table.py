@@ -1,62 +1,55 @@
-"""`table`: run a pipeline over notes and write one row per entity (JSONL or CSV)."""
+"""`table`: run a pipeline over notes and write one row per entity (JSONL or CSV).
+
+Notes are read by the pretraining readers (`spacy_clinicalbert.pretraining.readers`):
+errors name the file and line, and empty notes are counted, not dropped silently.
+"""
 import csv
 import json
 from pathlib import Path
-from typing import Iterator, Optional, Tuple
+from typing import TYPE_CHECKING, Iterator, Optional, Tuple
 
 import typer
 from wasabi import msg
 
 from . import app
 
+if TYPE_CHECKING:
+    from ..pretraining.readers import ReadStats
+
 TEXT_SUFFIXES = {".txt", ".text"}
 
 
-def _records(
-    path: Path, text_field: str, id_field: str, counts: dict
-) -> Iterator[Tuple[str, str]]:
-    """(id, text) pairs from a folder of .txt files, a .txt file, JSONL or CSV."""
-    if path.is_dir():
-        files = sorted(p for p in path.rglob("*") if p.suffix in TEXT_SUFFIXES)
-        if not files:
-            msg.fail(f"No .txt files in {path}", exits=1)
-        for file in files:
-            text = file.read_text(encoding="utf8")
-            if not text.strip():
-                counts["empty"] += 1
-                continue
-            yield str(file.relative_to(path)), text
-    elif path.suffix in TEXT_SUFFIXES:
-        yield path.name, path.read_text(encoding="utf8")
-    elif path.suffix == ".jsonl":
-        with path.open(encoding="utf8") as handle:
-            for line_no, line in enumerate(handle, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    record = json.loads(line)
-                except ValueError as err:
-                    msg.fail(f"{path}:{line_no}: not valid JSON ({err})", exits=1)
-                if not isinstance(record, dict) or text_field not in record:
-                    msg.fail(f"{path}:{line_no}: no '{text_field}' field (set --text-field)", exits=1)
-                text = record[text_field]
-                if not isinstance(text, str) or not text.strip():
-                    counts["empty"] += 1
-                    continue
-                yield str(record.get(id_field, line_no)), text
-    elif path.suffix == ".csv":
-        with path.open(encoding="utf8", newline="") as handle:
-            reader = csv.DictReader(handle)
-            if reader.fieldnames is None or text_field not in reader.fieldnames:
-                msg.fail(f"{path}: no '{text_field}' column (columns: {reader.fieldnames})", exits=1)
-            for row_no, row in enumerate(reader, start=2):
-                text = row.get(text_field) or ""
-                if not text.strip():
-                    counts["empty"] += 1
-                    continue
-                yield str(row.get(id_field) or row_no), text
-    else:
-        msg.fail(f"{path}: unsupported input; use a folder of .txt files, .txt, .jsonl or .csv", exits=1)
+def _records(path: Path, text_field: str, id_field: str, stats: "ReadStats") -> Iterator[Tuple[str, str]]:
+    """(id, text) pairs from a folder of .txt files, a .txt file, JSONL or CSV.
+
+    Ids: the file's path (in the folder) or name; else the `id_field` of a record,
+    or its line in the file (CSV: its row, the header being row 1).
+    """
+    from ..pretraining.readers import CorpusError, read_csv, read_jsonl, read_txt
+
+    try:
+        if path.is_dir():
+            files = sorted(p for p in path.rglob("*") if p.suffix in TEXT_SUFFIXES)
+            if not files:
+                msg.fail(f"No .txt files in {path}", exits=1)
+            for file in files:
+                for note in read_txt(file, stats):
+                    yield str(file.relative_to(path)), note.text
+        elif path.suffix in TEXT_SUFFIXES:
+            for note in read_txt(path, stats):
+                yield path.name, note.text
+        elif path.suffix == ".jsonl":
+            for note in read_jsonl(path, stats, text_field, id_field):
+                yield note.id or str(note.number), note.text
+        elif path.suffix == ".csv":
+            for note in read_csv(path, stats, text_field, id_field):
+                yield note.id or str(note.number + 1), note.text
+        else:
+            msg.fail(f"{path}: unsupported input; use a folder of .txt files, .txt, .jsonl or .csv", exits=1)
+    except CorpusError as err:
+        if err.problem.startswith(f"no field '{text_field}'"):  # said in this command's words, as before
+            msg.fail(f"{err.where}: no '{text_field}' field (set --text-field)", exits=1)
+        msg.fail(str(err), exits=1)
 
 
 @app.command("table")
@@ -88,8 +81,11 @@ def table_cli(
     if output_path.suffix not in {".jsonl", ".csv"}:
         msg.fail(f"{output_path}: the output must end in .jsonl or .csv", exits=1)
     nlp = spacy.load(pipeline)
-    counts = {"empty": 0, "docs": 0, "rows": 0}
-    records = _records(input_path, text_field, id_field, counts)
+    from ..pretraining.readers import ReadStats
+
+    stats = ReadStats()
+    counts = {"docs": 0, "rows": 0}
+    records = _records(input_path, text_field, id_field, stats)
     if limit:
         records = (item for i, item in zip(range(limit), records))
     ids = []
@@ -116,5 +112,5 @@ def table_cli(
                 counts["rows"] += 1
             counts["docs"] += 1
     msg.good(f"Wrote {counts['rows']} entity rows from {counts['docs']} notes to {output_path}")
-    if counts["empty"]:
-        msg.warn(f"Skipped {counts['empty']} empty notes")
+    if stats.empty:
+        msg.warn(f"Skipped {stats.empty} empty notes")

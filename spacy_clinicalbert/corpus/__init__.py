@@ -1,5 +1,5 @@
 """Corpus conversion: one reader per input format, one builder of Docs, grouped splits,
-DocBin output and statistics. `convert()` is the Python API of the `convert` command.
+DocBin output and statistics. `convert()` is the Python API of the `convert-corpus` command.
 
 Readers (formats): `ade` (ADE Corpus V2), `brat` (standoff .txt/.ann), `conll`
 (token-per-line IOB/IOB2/BILUO), `csv` (notes with label columns), `i2b2` (2010

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Dict, Iterator, List, Tuple
 
 from ..layers import CATEGORIES, ENTITIES, RELATIONS
+from .files import iter_lines
 from .records import AnnotatedText, CorpusError, EntityAnn, RelationAnn
 from .stats import ConversionStats
 
@@ -32,33 +33,32 @@ Mention = Tuple[str, int, int]  # text, doc-level begin, end
 
 
 def _read_rel(path: Path, label: str, tail_label: str, sentences, on_invalid, stats) -> None:
-    with open(path, encoding="utf8", newline="") as handle:
-        for number, raw in enumerate(handle, 1):
-            line = raw.rstrip("\r\n")
-            where = f"{path}:{number}"
-            if not line.strip():
-                stats.note("ade_blank_lines", where)
-                continue
-            fields = line.split("|")
-            if len(fields) != 8:
+    for number, raw in enumerate(iter_lines(path, newline=""), 1):
+        line = raw.rstrip("\r\n")
+        where = f"{path}:{number}"
+        if not line.strip():
+            stats.note("ade_blank_lines", where)
+            continue
+        fields = line.split("|")
+        if len(fields) != 8:
+            if on_invalid == "error":
+                raise CorpusError(where, f"expected 8 '|'-separated fields, found {len(fields)}")
+            stats.omit("ade_invalid_line", where)
+            continue
+        pmid, sentence, t_text, t_begin, t_end, d_text, d_begin, d_end = fields
+        try:
+            tail = (t_text, int(t_begin), int(t_end))
+            drug = (d_text, int(d_begin), int(d_end))
+        except ValueError:
+            if on_invalid == "error":
+                raise CorpusError(where, "offsets (fields 4, 5, 7, 8) must be integers") from None
+            stats.omit("ade_invalid_line", where)
+            continue
+        for mention in (tail, drug):
+            if mention[2] - mention[1] != len(mention[0]):
                 if on_invalid == "error":
-                    raise CorpusError(where, f"expected 8 '|'-separated fields, found {len(fields)}")
-                stats.omit("ade_invalid_line", where)
-                continue
-            pmid, sentence, t_text, t_begin, t_end, d_text, d_begin, d_end = fields
-            try:
-                tail = (t_text, int(t_begin), int(t_end))
-                drug = (d_text, int(d_begin), int(d_end))
-            except ValueError:
-                if on_invalid == "error":
-                    raise CorpusError(where, "offsets (fields 4, 5, 7, 8) must be integers") from None
-                stats.omit("ade_invalid_line", where)
-                continue
-            for mention in (tail, drug):
-                if mention[2] - mention[1] != len(mention[0]):
-                    if on_invalid == "error":
-                        raise CorpusError(where, f"mention {mention[0]!r}: end - begin != its length")
-            sentences.setdefault((pmid, sentence), []).append((label, tail_label, tail, drug, where))
+                    raise CorpusError(where, f"mention {mention[0]!r}: end - begin != its length")
+        sentences.setdefault((pmid, sentence), []).append((label, tail_label, tail, drug, where))
 
 
 def find_shift(sentence: str, mentions: List[Mention]) -> List[int]:
@@ -130,28 +130,27 @@ def read_ade(path: Path, stats: ConversionStats, *, on_invalid: str = "error") -
         )
     seen = set()
     neg_path = folder / "ADE-NEG.txt"
-    with open(neg_path, encoding="utf8", newline="") as handle:
-        for number, raw in enumerate(handle, 1):
-            line = raw.rstrip("\r\n")
-            where = f"{neg_path}:{number}"
-            if not line.strip():
-                stats.note("ade_blank_lines", where)
-                continue
-            pmid, marker, sentence = (line.split(" ", 2) + ["", ""])[:3]
-            if marker != "NEG" or not pmid or not sentence:
-                if on_invalid == "error":
-                    raise CorpusError(where, "expected 'PubMed-ID NEG sentence'")
-                stats.omit("ade_invalid_line", where)
-                continue
-            key = (pmid, sentence)
-            if key in seen:
-                stats.omit("ade_duplicate_negative_line", where)
-                continue
-            if key in positive:
-                stats.omit("ade_negative_line_also_positive", where)
-                continue
-            seen.add(key)
-            yield AnnotatedText(
-                id=_next_id(pmid, counter), text=sentence, source=where, group=pmid, cats={"ADE": 0.0},
-                layers=ANNOTATED_NEG_SENTENCE,
-            )
+    for number, raw in enumerate(iter_lines(neg_path, newline=""), 1):
+        line = raw.rstrip("\r\n")
+        where = f"{neg_path}:{number}"
+        if not line.strip():
+            stats.note("ade_blank_lines", where)
+            continue
+        pmid, marker, sentence = (line.split(" ", 2) + ["", ""])[:3]
+        if marker != "NEG" or not pmid or not sentence:
+            if on_invalid == "error":
+                raise CorpusError(where, "expected 'PubMed-ID NEG sentence'")
+            stats.omit("ade_invalid_line", where)
+            continue
+        key = (pmid, sentence)
+        if key in seen:
+            stats.omit("ade_duplicate_negative_line", where)
+            continue
+        if key in positive:
+            stats.omit("ade_negative_line_also_positive", where)
+            continue
+        seen.add(key)
+        yield AnnotatedText(
+            id=_next_id(pmid, counter), text=sentence, source=where, group=pmid, cats={"ADE": 0.0},
+            layers=ANNOTATED_NEG_SENTENCE,
+        )

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Dict, Iterator, List, Optional
 
 from ..layers import ATTRIBUTES, ENTITIES, RELATIONS
+from .files import read_text
 from .records import AnnotatedText, AttributeAnn, CorpusError, EntityAnn, RelationAnn
 from .stats import ConversionStats
 
@@ -74,8 +75,7 @@ def parse_ann(ann_path: Path, text: str, doc_id: str, on_invalid: str, stats: Co
             raise CorpusError(where, problem + " (use --on-invalid skip to count and skip such lines)")
         stats.omit("brat_invalid_line", where)
 
-    with open(ann_path, encoding="utf8", newline="") as handle:
-        lines = handle.read().split("\n")
+    lines = read_text(ann_path, newline="").split("\n")
     for number, raw in enumerate(lines, 1):
         line = raw.rstrip("\r")
         where = f"{ann_path}:{number}"
@@ -179,8 +179,7 @@ def read_brat(
     corpus uses them anywhere, since BRAT has no way to say a file was not linked."""
     records = []
     for txt in find_pairs(Path(path), on_invalid, stats):
-        with open(txt, encoding="utf8", newline="") as handle:
-            text = handle.read()
+        text = read_text(txt, newline="")
         doc_id = txt.stem
         entities, relations, attributes = parse_ann(txt.with_suffix(".ann"), text, doc_id, on_invalid, stats)
         records.append(AnnotatedText(

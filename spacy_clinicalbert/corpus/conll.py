@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Iterator, List, Optional, Tuple
 
 from ..layers import ENTITIES
+from .files import iter_lines
 from .records import AnnotatedText, CorpusError, EntityAnn
 from .stats import ConversionStats
 
@@ -25,31 +26,30 @@ def _documents(path: Path, token_column: int, tag_column: int, on_invalid: str, 
     docs: List[List[Token]] = [[]]
     saw_docstart = False
     sentence_start = True
-    with open(path, encoding="utf8") as handle:
-        for number, raw in enumerate(handle, 1):
-            where = f"{path}:{number}"
-            line = raw.strip()
-            if not line:
-                sentence_start = True
-                continue
-            cols = line.split()
-            if cols[0] == "-DOCSTART-":
-                saw_docstart = True
-                if docs[-1]:
-                    docs.append([])
-                sentence_start = True
-                continue
-            try:
-                word, tag = cols[token_column], cols[tag_column]
-            except IndexError:
-                if on_invalid == "error":
-                    raise CorpusError(
-                        where, f"line has {len(cols)} columns; token column {token_column} / tag column {tag_column} missing"
-                    ) from None
-                stats.omit("conll_invalid_line", where)
-                continue
-            docs[-1].append((word, tag, where, sentence_start))
-            sentence_start = False
+    for number, raw in enumerate(iter_lines(path), 1):
+        where = f"{path}:{number}"
+        line = raw.strip()
+        if not line:
+            sentence_start = True
+            continue
+        cols = line.split()
+        if cols[0] == "-DOCSTART-":
+            saw_docstart = True
+            if docs[-1]:
+                docs.append([])
+            sentence_start = True
+            continue
+        try:
+            word, tag = cols[token_column], cols[tag_column]
+        except IndexError:
+            if on_invalid == "error":
+                raise CorpusError(
+                    where, f"line has {len(cols)} columns; token column {token_column} / tag column {tag_column} missing"
+                ) from None
+            stats.omit("conll_invalid_line", where)
+            continue
+        docs[-1].append((word, tag, where, sentence_start))
+        sentence_start = False
     docs = [d for d in docs if d]
     if not saw_docstart:
         # Each sentence is its own document.

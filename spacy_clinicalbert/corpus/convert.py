@@ -1,6 +1,6 @@
 """`convert()`: read a corpus in one format, build Docs, split them by group, write DocBins.
 
-This is the Python API behind `python -m spacy_clinicalbert convert`. Splits come from
+This is the Python API behind `python -m spacy_clinicalbert convert-corpus`. Splits come from
 ratios over one input (grouped, seeded), from id lists, or as given: a corpus's own
 train/dev/test files (`dev_input`, `test_input`) are never mixed; a split that has
 no file of its own is carved out of the training file's groups.
@@ -206,7 +206,7 @@ def _check_annotated(stats: ConversionStats, input_path) -> None:
         raise CorpusError(
             str(input_path),
             f"the corpus holds no annotation at all ({data['docs']['total']} docs read: {detail}); "
-            "there is nothing to train. For raw notes use `pretrain`; for annotated ones check the format "
+            "there is nothing to train. For raw notes use `domain-pretrain`; for annotated ones check the format "
             "and its options (e.g. csv --label-column)",
         )
 

@@ -18,6 +18,7 @@ from typing import Dict, Iterator, List, Optional, Sequence
 
 from ..layers import CATEGORIES
 from ..text import text_key
+from .files import iter_lines
 from .records import AnnotatedText, CorpusError
 from .stats import ConversionStats
 
@@ -45,35 +46,34 @@ def read_csv_notes(
         delimiter = "\t" if path.suffix.lower() in (".tsv", ".tab") else ","
     csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
     rows = []
-    with open(path, encoding="utf8", newline="") as handle:
-        reader = csv.DictReader(handle, delimiter=delimiter)
-        columns = reader.fieldnames or []
-        for column in [text_column, *label_columns] + ([id_column] if id_column else []):
-            if column not in columns:
-                raise CorpusError(f"{path}:1", f"unknown column {column!r}; the header has {columns}")
-        record_no = 0
-        for row in reader:
-            record_no += 1
-            where = f"{path}:{reader.line_num} (record {record_no})"
-            if None in row:
-                if on_invalid == "error":
-                    raise CorpusError(where, f"row has {len(columns) + len(row[None])} fields, the header {len(columns)}")
-                stats.omit("csv_row_with_extra_fields", where)
-                continue
-            text = row[text_column] or ""
-            if not text.strip():
-                stats.omit("csv_empty_text", where)
-                continue
-            labels: List[str] = []
-            for column in label_columns:
-                value = (row[column] or "").strip()
-                parts = value.split(label_separator) if label_separator else [value]
-                labels.extend(p.strip() for p in parts if p.strip())
-            if not labels:
-                stats.omit("csv_no_label", where)
-                continue
-            ident = row[id_column] if id_column else str(record_no)
-            rows.append((ident, text, list(dict.fromkeys(labels)), where))
+    reader = csv.DictReader(iter_lines(path, newline=""), delimiter=delimiter)
+    columns = reader.fieldnames or []
+    for column in [text_column, *label_columns] + ([id_column] if id_column else []):
+        if column not in columns:
+            raise CorpusError(f"{path}:1", f"unknown column {column!r}; the header has {columns}")
+    record_no = 0
+    for row in reader:
+        record_no += 1
+        where = f"{path}:{reader.line_num} (record {record_no})"
+        if None in row:
+            if on_invalid == "error":
+                raise CorpusError(where, f"row has {len(columns) + len(row[None])} fields, the header {len(columns)}")
+            stats.omit("csv_row_with_extra_fields", where)
+            continue
+        text = row[text_column] or ""
+        if not text.strip():
+            stats.omit("csv_empty_text", where)
+            continue
+        labels: List[str] = []
+        for column in label_columns:
+            value = (row[column] or "").strip()
+            parts = value.split(label_separator) if label_separator else [value]
+            labels.extend(p.strip() for p in parts if p.strip())
+        if not labels:
+            stats.omit("csv_no_label", where)
+            continue
+        ident = row[id_column] if id_column else str(record_no)
+        rows.append((ident, text, list(dict.fromkeys(labels)), where))
     if not rows:
         raise CorpusError(str(path), "no rows with text and label")
     all_labels = sorted({label for _, _, labels, _ in rows for label in labels})

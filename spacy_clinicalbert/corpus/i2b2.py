@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Dict, Iterator, List, Tuple
 
 from ..layers import ATTRIBUTES, ENTITIES, RELATIONS
+from .files import iter_lines, read_text
 from .records import AnnotatedText, AttributeAnn, CorpusError, EntityAnn, RelationAnn
 from .stats import ConversionStats
 
@@ -52,11 +53,10 @@ def _concept(index: TokenIndex, groups, where: str):
 
 
 def _lines(path: Path):
-    with open(path, encoding="utf8") as handle:
-        for number, raw in enumerate(handle, 1):
-            line = raw.strip()
-            if line:
-                yield f"{path}:{number}", line
+    for number, raw in enumerate(iter_lines(path), 1):
+        line = raw.strip()
+        if line:
+            yield f"{path}:{number}", line
 
 
 def read_i2b2(path: Path, stats: ConversionStats, *, on_invalid: str = "error") -> Iterator[AnnotatedText]:
@@ -80,8 +80,7 @@ def read_i2b2(path: Path, stats: ConversionStats, *, on_invalid: str = "error") 
                 raise CorpusError(str(txt), f"missing concept file {txt.stem}.con")
             stats.omit("i2b2_txt_without_con", str(txt))
             continue
-        with open(txt, encoding="utf8", newline="") as handle:
-            text = handle.read()
+        text = read_text(txt, newline="")
         index = TokenIndex(text)
         entities: Dict[Tuple[int, int], EntityAnn] = {}
         attributes, relations = [], []

@@ -15,6 +15,7 @@ from typing import Any, Dict, Iterator, Optional
 
 from ..layers import CATEGORIES, ENTITIES, RELATIONS
 from ..text import text_key
+from .files import iter_lines
 from .records import AnnotatedText, CorpusError, EntityAnn, RelationAnn
 from .stats import ConversionStats
 
@@ -48,26 +49,25 @@ def read_jsonl(
     group_key: Optional[str] = None,
 ) -> Iterator[AnnotatedText]:
     for file in _files(Path(path)):
-        with open(file, encoding="utf8") as handle:
-            for number, line in enumerate(handle, 1):
-                where = f"{file}:{number}"
-                if not line.strip():
-                    continue
-                try:
-                    task = json.loads(line)
-                    record = _task_to_record(task, where, stats, text_column, group_key)
-                except CorpusError:
-                    if on_invalid == "error":
-                        raise
-                    stats.omit("jsonl_invalid_record", where)
-                    continue
-                except json.JSONDecodeError as err:
-                    if on_invalid == "error":
-                        raise CorpusError(where, f"invalid JSON: {err.msg} at column {err.colno}") from None
-                    stats.omit("jsonl_invalid_record", where)
-                    continue
-                if record is not None:
-                    yield record
+        for number, line in enumerate(iter_lines(file), 1):
+            where = f"{file}:{number}"
+            if not line.strip():
+                continue
+            try:
+                task = json.loads(line)
+                record = _task_to_record(task, where, stats, text_column, group_key)
+            except CorpusError:
+                if on_invalid == "error":
+                    raise
+                stats.omit("jsonl_invalid_record", where)
+                continue
+            except json.JSONDecodeError as err:
+                if on_invalid == "error":
+                    raise CorpusError(where, f"invalid JSON: {err.msg} at column {err.colno}") from None
+                stats.omit("jsonl_invalid_record", where)
+                continue
+            if record is not None:
+                yield record
 
 
 def _span_of(item: Any, where: str, what: str):

@@ -8,12 +8,23 @@ from typing import Dict, FrozenSet, List, Optional, Tuple
 
 
 class CorpusError(ValueError):
-    """Bad input. The message names the file and line (or record) and what is wrong."""
+    """Input that cannot be read or used: an annotated corpus, raw text to pretrain on,
+    split lists, stats. The one error class of every reader, so callers (the CLI, the
+    workflow) catch one thing; `spacy_clinicalbert.pretraining.CorpusError` is this class.
 
-    def __init__(self, where: str, problem: str):
+    `where` names the file and line (`notes.jsonl:12`), record or input; `problem` says
+    what is wrong and, where it helps, what to do. The message is `where: problem`, or
+    `problem` alone when no single place is at fault (`where` None or empty).
+    """
+
+    def __init__(self, where: Optional[str], problem: str):
         self.where = where
         self.problem = problem
-        super().__init__(f"{where}: {problem}")
+        super().__init__(f"{where}: {problem}" if where else problem)
+
+    def __reduce__(self):
+        # Rebuilt from both parts, so the error survives pickling (worker processes).
+        return (type(self), (self.where, self.problem))
 
 
 @dataclass

@@ -10,6 +10,7 @@ from collections import Counter, OrderedDict
 from pathlib import Path
 from typing import Dict, Iterable, Optional, Sequence, Tuple
 
+from .files import read_text
 from .records import CorpusError
 
 SPLIT_NAMES = ("train", "dev", "test")
@@ -57,7 +58,7 @@ def read_split_lists(folder: Path) -> Dict[str, str]:
         path = folder / f"{name}.txt"
         if not path.exists():
             continue
-        for i, line in enumerate(path.read_text(encoding="utf8").splitlines(), 1):
+        for i, line in enumerate(read_text(path).splitlines(), 1):
             ident = line.strip()
             if not ident or ident.startswith("#"):
                 continue

@@ -116,7 +116,7 @@ def score_categories(
         # Argmax may pick a label no gold doc names: a wrong answer all the same.
         labels = sorted(gold_labels | pred_labels)
         n_pos = [sum(eg.reference.cats.get(lab, 0.0) >= GOLD_POSITIVE for lab in labels) for eg in with_cats]
-        kept = [eg for eg, n in zip(with_cats, n_pos) if n == 1]
+        kept = [eg for eg, n in zip(with_cats, n_pos, strict=True) if n == 1]
         result["docs_ambiguous"] = len(with_cats) - len(kept)
         with_cats = kept
     else:

@@ -20,8 +20,8 @@ from spacy.training import Example
 
 from ..layers import ATTRIBUTES, annotates
 from ..prf import prf
+from ..rules.assertions import ASSERTION_FLAGS as FLAGS
 
-FLAGS = ("is_negated", "is_uncertain", "is_historical", "is_hypothetical", "is_family")
 ATTRIBUTE_GROUP = "entity_attributes"
 ALIASES = {
     "is_negated": {"negation", "negated", "negative", "absent", "is_negated"},

@@ -70,7 +70,7 @@ def predict(
         predicted.append(doc)
     seconds = time.perf_counter() - start
     examples = []
-    for i, (pred, gold) in enumerate(zip(predicted, gold_docs)):
+    for i, (pred, gold) in enumerate(zip(predicted, gold_docs, strict=True)):
         if pred.text != gold.text:
             raise EvaluationError(
                 f"Doc {i}: the pipeline changed the text ({len(gold.text)} -> {len(pred.text)} "

@@ -15,7 +15,7 @@ from typing import Dict, List, Optional
 from spacy.language import Language
 from spacy.training import Example
 
-from ..layers import RELATIONS, annotates, recorded_layers
+from ..layers import RELATIONS, recorded_layers
 from ..relations.data import get_relations, has_relations
 from ..relations.scorer import annotated_examples, score_relations
 
@@ -51,8 +51,8 @@ def _settings(pipe) -> Dict:
     floor_labels = getattr(pipe, "floor_labels", None)
     if candidates is not None and callable(floor_labels):
         settings["candidates"] = candidates
-        # RelationExtractor keeps its learned type pairs behind `_type_pairs()`.
-        type_pairs = getattr(pipe, "_type_pairs", None)
+        # RelationExtractor.type_pairs(): the pairs its candidates are drawn over.
+        type_pairs = getattr(pipe, "type_pairs", None)
         settings["type_pairs"] = type_pairs() if callable(type_pairs) else None
         settings["floor_labels"] = floor_labels()
     return settings

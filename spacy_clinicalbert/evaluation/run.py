@@ -69,7 +69,13 @@ def evaluate_pipeline(
     """
     from .categories import category_components, has_gold_cats, score_categories
     from .context import context_flags, score_context
-    from .entities import entity_components, entity_span_key, has_gold_entities, score_entities, span_components
+    from .entities import (
+        entity_components,
+        entity_span_key,
+        has_gold_entities,
+        score_entities,
+        span_components,
+    )
     from .examples import predict, read_gold_docs
     from .model_info import model_info
     from .relations import has_gold_relations, relation_components, score_all_relations

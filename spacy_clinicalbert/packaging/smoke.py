@@ -6,13 +6,16 @@ import sys
 from pathlib import Path
 from typing import Dict
 
+from ..rules.assertions import ASSERTION_FLAGS
+
 NOTE = (
     "HPI: 67M with hx of atrial fibrillation on warfarin 5 mg PO qHS presented with GI bleeding. "
     "Pt denies chest pain. Family history of colon cancer. Lisinopril 10 mg daily continued for "
     "hypertension."
 )
 
-# Run in the child: block sockets, load by package name, print JSON.
+# Run in the child: block sockets, load by package name, print JSON. The flag names come
+# as the third argument, so the child finds our code only through the package's entry points.
 _CHILD = r"""
 import json, socket, sys
 def refuse(*args, **kwargs):
@@ -22,9 +25,9 @@ socket.socket.connect = refuse
 import spacy
 nlp = spacy.load(sys.argv[1])
 doc = nlp(sys.argv[2])
+FLAGS = json.loads(sys.argv[3])
 def flags(ent):
-    return sorted(a for a in ("is_negated", "is_historical", "is_family", "is_hypothetical",
-                              "is_uncertain") if ent.has_extension(a) and getattr(ent._, a))
+    return sorted(a for a in FLAGS if ent.has_extension(a) and getattr(ent._, a))
 print(json.dumps({
     "pipeline": nlp.pipe_names,
     "meta": {k: nlp.meta.get(k) for k in ("name", "version")} | {"clinicalbert": nlp.meta.get("clinicalbert")},
@@ -51,8 +54,8 @@ def install_wheel(wheel: Path) -> None:
 
 def annotate_offline(package: str, text: str = NOTE) -> Dict:
     env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
-    proc = subprocess.run([sys.executable, "-c", _CHILD, package, text], capture_output=True,
-                          text=True, env=env, cwd=os.path.expanduser("~"))
+    args = [sys.executable, "-c", _CHILD, package, text, json.dumps(ASSERTION_FLAGS)]
+    proc = subprocess.run(args, capture_output=True, text=True, env=env, cwd=os.path.expanduser("~"))
     if proc.returncode != 0:
         raise RuntimeError(f"Loading {package} offline failed:\n{proc.stderr[-4000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])

@@ -230,6 +230,7 @@ def build_corpus(
         shutil.rmtree(tmp, ignore_errors=True)
         names = ", ".join(str(p) for p in settings.inputs)
         raise CorpusError(
+            None,
             f"No training sequence could be built from {names}: "
             f"{notes.train_notes} training notes, {notes.eval_notes} held out"
             + (" (mlm+nsp needs at least two notes)" if nsp else "")

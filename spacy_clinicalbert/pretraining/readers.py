@@ -3,7 +3,9 @@
 Pretraining corpora (MIMIC-III NOTEEVENTS is about 4 GB) do not fit in memory, so
 every reader is a generator that holds one note at a time. Each note carries where
 it came from (file and line or row) so that later errors can name it. Records that
-hold no text are never dropped silently: they are counted in `ReadStats`.
+hold no text are never dropped silently: they are counted in `ReadStats`. Bad input
+raises the package's one `CorpusError` (from `spacy_clinicalbert.corpus.records`),
+and a file that is not UTF-8 is named with its line (`corpus.files`).
 """
 import csv
 import json
@@ -12,15 +14,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, Iterator, List, Optional, Sequence, Union
 
+from ..corpus.files import iter_lines, read_text
+from ..corpus.records import CorpusError
+
 TXT_SUFFIXES = (".txt",)
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
 CSV_SUFFIXES = (".csv",)
 SUPPORTED_SUFFIXES = TXT_SUFFIXES + JSONL_SUFFIXES + CSV_SUFFIXES
 TXT_MODES = ("file", "blank-line")
-
-
-class CorpusError(ValueError):
-    """The pretraining corpus cannot be read: the message names the file and record."""
 
 
 @dataclass
@@ -29,6 +30,10 @@ class RawNote:
 
     text: str
     source: str
+    # For callers that key rows by note (the `table` command): the record's own id
+    # (`id_field`, when asked for and non-empty) and its line (JSONL) or data row (CSV).
+    id: Optional[str] = None
+    number: int = 0
 
 
 @dataclass
@@ -61,7 +66,7 @@ def expand_inputs(paths: Sequence[Union[str, Path]]) -> List[Path]:
     folder that holds no supported file.
     """
     if not paths:
-        raise CorpusError("No input given: pass one or more .txt, .jsonl or .csv files or folders.")
+        raise CorpusError(None, "No input given: pass one or more .txt, .jsonl or .csv files or folders.")
     files: List[Path] = []
     for raw in paths:
         path = Path(raw).expanduser()
@@ -71,83 +76,75 @@ def expand_inputs(paths: Sequence[Union[str, Path]]) -> List[Path]:
             )
             if not found:
                 raise CorpusError(
-                    f"Folder {path} holds no {', '.join(SUPPORTED_SUFFIXES)} files to pretrain on."
+                    str(path), f"the folder holds no {', '.join(SUPPORTED_SUFFIXES)} files to pretrain on."
                 )
             files.extend(found)
         elif path.is_file():
             if path.suffix.lower() not in SUPPORTED_SUFFIXES:
                 raise CorpusError(
-                    f"{path}: unsupported file type '{path.suffix}'. "
-                    f"Use one of {', '.join(SUPPORTED_SUFFIXES)}."
+                    str(path), f"unsupported file type '{path.suffix}'. Use one of {', '.join(SUPPORTED_SUFFIXES)}."
                 )
             files.append(path)
         else:
-            raise CorpusError(f"Input {path} does not exist.")
+            raise CorpusError(str(path), "the input does not exist.")
     return files
 
 
-def _emit(text: Optional[str], source: str, stats: ReadStats) -> Iterator[RawNote]:
+def _emit(
+    text: Optional[str], source: str, stats: ReadStats, note_id: Optional[str] = None, number: int = 0
+) -> Iterator[RawNote]:
     if text is None or not str(text).strip():
         stats.count_empty(source)
         return
     stats.notes += 1
-    yield RawNote(str(text), source)
+    yield RawNote(str(text), source, note_id, number)
 
 
 def read_txt(path: Path, stats: ReadStats, mode: str = "file") -> Iterator[RawNote]:
     """A .txt file is one note (`file`) or many notes separated by blank lines (`blank-line`)."""
     if mode not in TXT_MODES:
-        raise CorpusError(f"Unknown txt mode '{mode}': use one of {', '.join(TXT_MODES)}.")
-    with path.open(encoding="utf8", errors="strict") as handle:
-        if mode == "file":
-            try:
-                text = handle.read()
-            except UnicodeDecodeError as err:
-                raise CorpusError(f"{path}: not valid UTF-8 ({err}).") from err
-            yield from _emit(text, f"{path}", stats)
-            return
-        block: List[str] = []
-        start = 1
-        try:
-            for line_no, line in enumerate(handle, start=1):
-                if line.strip():
-                    if not block:
-                        start = line_no
-                    block.append(line)
-                elif block:
-                    yield from _emit("".join(block), f"{path}:{start}", stats)
-                    block = []
-        except UnicodeDecodeError as err:
-            raise CorpusError(f"{path}: not valid UTF-8 ({err}).") from err
-        if block:
+        raise CorpusError(None, f"Unknown txt mode '{mode}': use one of {', '.join(TXT_MODES)}.")
+    if mode == "file":
+        yield from _emit(read_text(path), f"{path}", stats)
+        return
+    block: List[str] = []
+    start = 1
+    for line_no, line in enumerate(iter_lines(path), start=1):
+        if line.strip():
+            if not block:
+                start = line_no
+            block.append(line)
+        elif block:
             yield from _emit("".join(block), f"{path}:{start}", stats)
+            block = []
+    if block:
+        yield from _emit("".join(block), f"{path}:{start}", stats)
 
 
-def read_jsonl(path: Path, stats: ReadStats, text_field: str = "text") -> Iterator[RawNote]:
-    """One JSON object per line; the note is `record[text_field]`."""
-    with path.open(encoding="utf8") as handle:
-        for line_no, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            source = f"{path}:{line_no}"
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise CorpusError(f"{source}: invalid JSON ({err.msg}).") from err
-            if not isinstance(record, dict):
-                raise CorpusError(f"{source}: expected a JSON object, got {type(record).__name__}.")
-            if text_field not in record:
-                keys = ", ".join(sorted(record)[:10])
-                raise CorpusError(
-                    f"{source}: no field '{text_field}' (fields: {keys}). "
-                    "Set the text field with --text-field."
-                )
-            value = record[text_field]
-            if value is not None and not isinstance(value, str):
-                raise CorpusError(
-                    f"{source}: field '{text_field}' is {type(value).__name__}, expected a string."
-                )
-            yield from _emit(value, source, stats)
+def read_jsonl(
+    path: Path, stats: ReadStats, text_field: str = "text", id_field: Optional[str] = None
+) -> Iterator[RawNote]:
+    """One JSON object per line; the note is `record[text_field]`, its id `record[id_field]`."""
+    for line_no, line in enumerate(iter_lines(path), start=1):
+        if not line.strip():
+            continue
+        source = f"{path}:{line_no}"
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as err:
+            raise CorpusError(source, f"invalid JSON ({err.msg}).") from err
+        if not isinstance(record, dict):
+            raise CorpusError(source, f"expected a JSON object, got {type(record).__name__}.")
+        if text_field not in record:
+            keys = ", ".join(sorted(record)[:10])
+            raise CorpusError(
+                source, f"no field '{text_field}' (fields: {keys}). Set the text field with --text-field."
+            )
+        value = record[text_field]
+        if value is not None and not isinstance(value, str):
+            raise CorpusError(source, f"field '{text_field}' is {type(value).__name__}, expected a string.")
+        note_id = record.get(id_field) if id_field else None
+        yield from _emit(value, source, stats, None if note_id in (None, "") else str(note_id), line_no)
 
 
 def _csv_column(header: List[str], wanted: str, path: Path) -> int:
@@ -157,38 +154,41 @@ def _csv_column(header: List[str], wanted: str, path: Path) -> int:
     if len(folded) == 1:
         return folded[0]
     raise CorpusError(
-        f"{path}: no column '{wanted}' in the header (columns: {', '.join(header)}). "
+        str(path), f"no column '{wanted}' in the header (columns: {', '.join(header)}). "
         "Set the column with --text-field."
     )
 
 
-def read_csv(path: Path, stats: ReadStats, text_field: str = "text") -> Iterator[RawNote]:
+def read_csv(
+    path: Path, stats: ReadStats, text_field: str = "text", id_field: Optional[str] = None
+) -> Iterator[RawNote]:
     """A CSV with a header row; the note is the column `text_field`.
 
     The column is matched exactly, else case-insensitively (MIMIC's NOTEEVENTS calls it
     `TEXT`). Quoted fields may span lines, as in NOTEEVENTS; the source names the row.
     """
     csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
-    with path.open(encoding="utf8", newline="") as handle:
-        reader = csv.reader(handle)
-        try:
-            header = next(reader)
-        except StopIteration:
-            raise CorpusError(f"{path}: the CSV file is empty (no header row).") from None
-        column = _csv_column(header, text_field, path)
-        try:
-            for row_no, row in enumerate(reader, start=1):
-                source = f"{path}:row {row_no}"
-                if not row:
-                    continue
-                if len(row) <= column:
-                    raise CorpusError(
-                        f"{source} (line {reader.line_num}): {len(row)} fields, "
-                        f"but column '{header[column]}' is field {column + 1}."
-                    )
-                yield from _emit(row[column], source, stats)
-        except csv.Error as err:
-            raise CorpusError(f"{path}, line {reader.line_num}: malformed CSV ({err}).") from err
+    reader = csv.reader(iter_lines(path, newline=""))
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise CorpusError(str(path), "the CSV file is empty (no header row).") from None
+    column = _csv_column(header, text_field, path)
+    id_column = header.index(id_field) if id_field in header else None  # optional: exact name only
+    try:
+        for row_no, row in enumerate(reader, start=1):
+            source = f"{path}:row {row_no}"
+            if not row:
+                continue
+            if len(row) <= column:
+                raise CorpusError(
+                    f"{source} (line {reader.line_num})",
+                    f"{len(row)} fields, but column '{header[column]}' is field {column + 1}.",
+                )
+            note_id = (row[id_column] or None) if id_column is not None and id_column < len(row) else None
+            yield from _emit(row[column], source, stats, note_id, row_no)
+    except csv.Error as err:
+        raise CorpusError(f"{path}:{reader.line_num}", f"malformed CSV ({err}).") from err
 
 
 def read_file(
@@ -201,7 +201,7 @@ def read_file(
         return read_jsonl(path, stats, text_field)
     if suffix in CSV_SUFFIXES:
         return read_csv(path, stats, text_field)
-    raise CorpusError(f"{path}: unsupported file type '{path.suffix}'.")
+    raise CorpusError(str(path), f"unsupported file type '{path.suffix}'.")
 
 
 def iter_notes(
@@ -224,4 +224,4 @@ def iter_notes(
     if stats.notes == before:
         names = ", ".join(str(p) for p in files)
         extra = f" ({stats.empty} empty records skipped)" if stats.empty else ""
-        raise CorpusError(f"No note with text found in {names}{extra}: the corpus is empty.")
+        raise CorpusError(None, f"No note with text found in {names}{extra}: the corpus is empty.")

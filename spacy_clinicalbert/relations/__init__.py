@@ -1,5 +1,7 @@
 """Relations between entities: the data model (here) and, in sibling modules, the
-candidate generator, the model, the `clinical_relations` component and its scorer."""
+candidate generator, the training-pair policy, the model, the `clinical_relations`
+component and its scorer."""
+from .candidates import CandidateGenerator
 from .data import (
     Relation,
     add_relation,
@@ -10,9 +12,9 @@ from .data import (
     relation_key,
     set_relations,
 )
-from .candidates import CandidateGenerator
 from .gold_entities import copy_gold_entities
 from .scorer import score_relations
+from .training_pairs import TrainingPairs
 
 install_extensions()
 
@@ -28,4 +30,5 @@ __all__ = [
     "relation_key",
     "score_relations",
     "set_relations",
+    "TrainingPairs",
 ]

@@ -6,8 +6,8 @@ and which pairs the all-pairs floor predicts, so the model and the floor are
 always compared over the same pairs. It is computed once per batch by the
 component and shared by predict, update and set_annotations.
 """
-from collections import Counter
 from bisect import bisect_left, bisect_right
+from collections import Counter
 from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 from spacy.tokens import Doc, Span

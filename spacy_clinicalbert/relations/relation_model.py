@@ -184,7 +184,7 @@ def _pooling_matrix(
     """A (pairs x tokens) matrix whose product with the token vectors mean-pools each
     [start, end) range; empty ranges pool to zero."""
     lengths = numpy.maximum(ends - starts, 0)
-    cols = numpy.concatenate([numpy.arange(s, s + n) for s, n in zip(starts, lengths)]) if len(
+    cols = numpy.concatenate([numpy.arange(s, s + n) for s, n in zip(starts, lengths, strict=True)]) if len(
         starts
     ) else numpy.zeros((0,), dtype="int64")
     rows = numpy.repeat(numpy.arange(len(starts)), lengths)
@@ -246,7 +246,7 @@ def forward(model: Model, inputs: Tuple[List[Doc], PairBatch], is_train: bool):
                 numpy.add.at(table, idx, grad)
             model.inc_grad(name, ops.asarray(table, dtype="f"))
         dX = numpy.zeros((n_tok, X.shape[1]), dtype="f")
-        for P, d in zip(pools, d_pooled):
+        for P, d in zip(pools, d_pooled, strict=True):
             dX += numpy.asarray(P.T @ d, dtype="f")
         d_tokvecs = ops.unflatten(ops.asarray2f(dX), ops.asarray1i(lengths))
         return bp_tokvecs(d_tokvecs)

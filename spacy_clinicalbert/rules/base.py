@@ -14,6 +14,7 @@ from spacy.language import Language
 from spacy.util import ensure_path
 
 from ._medspacy import medspacy_module
+from .assertions import install_context_extensions
 from .fast_patterns import compile_simple_patterns
 from .rule_io import RulesArg, default_rules_path, load_rules_arg, read_rules, rule_to_dict
 
@@ -126,13 +127,21 @@ class RuleComponent:
 class MedspacyRuleComponent(RuleComponent):
     """A rule component around one medspaCy pipe class (ConText, Sectionizer).
 
-    Subclasses set `medspacy_module` and `medspacy_class` and keep the keyword
-    arguments for that class in `self.settings` (with `language_code`). Simple
+    Subclasses set `medspacy_module` and `medspacy_class`; the keyword arguments
+    for that class (with `language_code`) are kept in `self.settings`. Simple
     token patterns go through spaCy's phrase matcher (see fast_patterns).
     """
 
     medspacy_module: str = ""
     medspacy_class: str = ""
+
+    def __init__(self, nlp: Language, name: str, *, default_rules: bool, span_group: str, **settings: Any):
+        """`settings`: the medspaCy class's keyword arguments (`span_group` is its
+        `span_group_name`), checked here so a bad value fails when the pipe is built."""
+        self.check_span_settings(name, settings["input_span_type"], settings["span_attrs"])
+        self.settings = dict(settings, span_group_name=span_group)
+        install_context_extensions()  # both ConText and the sectionizer's span_attrs set the flags
+        super().__init__(nlp, name, default_rules=default_rules)
 
     @staticmethod
     def check_span_settings(name: str, input_span_type: str, span_attrs: Any) -> None:

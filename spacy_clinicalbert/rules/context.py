@@ -14,21 +14,18 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from ._medspacy import call_quietly
+from .assertions import ASSERTION_FLAGS, install_context_extensions
 from .base import MedspacyRuleComponent
 
-ASSERTION_FLAGS = ("is_negated", "is_uncertain", "is_historical", "is_hypothetical", "is_family")
-
-
-def install_context_extensions() -> None:
-    for flag in ASSERTION_FLAGS:
-        if not Span.has_extension(flag):
-            Span.set_extension(flag, default=False)
-    if not Span.has_extension("context_cues"):
-        Span.set_extension("context_cues", default=())
+__all__ = ["ASSERTION_FLAGS", "ClinicalContext", "install_context_extensions", "make_clinical_context"]
 
 
 class ClinicalContext(MedspacyRuleComponent):
-    """ConText over `doc.ents` (or a span group) with saved, user-extensible rules."""
+    """ConText over `doc.ents` (or a span group) with saved, user-extensible rules.
+
+    Takes the settings of `make_clinical_context` as keywords; all but `keep_graph`
+    go to medspaCy's ConText.
+    """
 
     kind = "context"
     medspacy_module = "context"
@@ -39,39 +36,19 @@ class ClinicalContext(MedspacyRuleComponent):
         nlp: Language,
         name: str,
         *,
-        default_rules: bool,
-        language_code: str,
-        phrase_matcher_attr: str,
+        keep_graph: bool,
         allowed_types: Optional[List[str]],
         excluded_types: Optional[List[str]],
-        terminating_types: Optional[Dict[str, List[str]]],
-        max_scope: Optional[int],
-        max_targets: Optional[int],
-        prune_on_modifier_overlap: bool,
-        prune_on_target_overlap: bool,
-        span_attrs: Union[str, Dict[str, Dict[str, Any]], None],
-        input_span_type: str,
-        span_group: str,
-        keep_graph: bool,
+        **settings: Any,
     ):
-        self.check_span_settings(name, input_span_type, span_attrs)
-        self.settings = dict(
-            language_code=language_code,
-            phrase_matcher_attr=phrase_matcher_attr,
+        self.keep_graph = keep_graph
+        super().__init__(
+            nlp,
+            name,
             allowed_types=set(allowed_types) if allowed_types else None,
             excluded_types=set(excluded_types) if excluded_types else None,
-            terminating_types=terminating_types,
-            max_scope=max_scope,
-            max_targets=max_targets,
-            prune_on_modifier_overlap=prune_on_modifier_overlap,
-            prune_on_target_overlap=prune_on_target_overlap,
-            span_attrs=span_attrs,
-            input_span_type=input_span_type,
-            span_group_name=span_group,
+            **settings,
         )
-        self.keep_graph = keep_graph
-        install_context_extensions()
-        super().__init__(nlp, name, default_rules=default_rules)
 
     @property
     def context(self):

@@ -13,48 +13,17 @@ from spacy.tokens import Doc
 
 from ._medspacy import call_quietly
 from .base import MedspacyRuleComponent
-from .context import install_context_extensions
 
 
 class ClinicalSectionizer(MedspacyRuleComponent):
-    """Section headers by rule; each section runs to the next header (or `max_section_length`)."""
+    """Section headers by rule; each section runs to the next header (or `max_section_length`).
+
+    Takes the settings of `make_clinical_sectionizer` as keywords, passed to medspaCy's Sectionizer.
+    """
 
     kind = "section"
     medspacy_module = "section_detection"
     medspacy_class = "Sectionizer"
-
-    def __init__(
-        self,
-        nlp: Language,
-        name: str,
-        *,
-        default_rules: bool,
-        language_code: str,
-        max_section_length: Optional[int],
-        phrase_matcher_attr: str,
-        require_start_line: bool,
-        require_end_line: bool,
-        newline_pattern: str,
-        span_attrs: Union[str, Dict[str, Dict[str, Any]], None],
-        input_span_type: str,
-        span_group: str,
-        apply_sentence_boundary: bool,
-    ):
-        self.check_span_settings(name, input_span_type, span_attrs)
-        self.settings = dict(
-            language_code=language_code,
-            max_section_length=max_section_length,
-            phrase_matcher_attr=phrase_matcher_attr,
-            require_start_line=require_start_line,
-            require_end_line=require_end_line,
-            newline_pattern=newline_pattern,
-            span_attrs=span_attrs,
-            input_span_type=input_span_type,
-            span_group_name=span_group,
-            apply_sentence_boundary=apply_sentence_boundary,
-        )
-        install_context_extensions()
-        super().__init__(nlp, name, default_rules=default_rules)
 
     @property
     def sectionizer(self):

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Dict, Iterable, List, NamedTuple, Set, Tuple, Union
 
 from spacy.tokens import Doc
+
 from ..prf import prf
 
 MARK = "||"

@@ -11,8 +11,8 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 from spacy.tokens import Doc, Span
 
 from ..relations.data import get_relations
+from .assertions import ASSERTION_FLAGS as FLAGS
 
-FLAGS = ("is_negated", "is_uncertain", "is_historical", "is_hypothetical", "is_family")
 COLUMNS = (
     "doc_id", "ent_id", "label", "text", "start_char", "end_char", "source", "rule", "section",
     *FLAGS, "assertion_cues", "relations",
@@ -103,7 +103,8 @@ def docs_to_rows(
         for i, doc in enumerate(docs):
             rows.extend(entity_rows(doc, i, spans_key=spans_key))
     else:
-        for doc, doc_id in zip(docs, ids):
+        # Extra ids are ignored (an open-ended iterable such as itertools.count() works).
+        for doc, doc_id in zip(docs, ids, strict=False):
             rows.extend(entity_rows(doc, doc_id, spans_key=spans_key))
     return rows
 

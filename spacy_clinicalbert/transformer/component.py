@@ -9,11 +9,12 @@ from spacy.language import Language
 from spacy.tokens import Doc
 from spacy.util import minibatch
 from spacy_transformers.data_classes import FullTransformerBatch
-from spacy_transformers.pipeline_component import Transformer, install_extensions
+from spacy_transformers.pipeline_component import Transformer
 from thinc.api import Config, Model
 
 from .batching import batch_by_total_tokens
 from .cleanup import CLEANUP_FACTORY
+from .upstream import install_extensions
 
 DEFAULT_CONFIG_STR = """
 [clinicalbert]
@@ -43,8 +44,12 @@ class ClinicalBert(Transformer):
 
     With `release_trf_data`, initializing the pipeline appends a
     `clinicalbert_cleanup` component when there is none, so docs returned by
-    `nlp.pipe` do not keep every hidden state alive. `nlp.pipe` groups docs by
-    their total tokens (at most `max_batch_items` per encoder call), see batching.
+    `nlp.pipe` do not keep every hidden state alive.
+
+    `max_batch_items` keeps spacy-transformers' name (configs and saved pipelines
+    carry it) but not its unit: here it is the most spaCy tokens per encoder call,
+    summed over the docs of the call; spacy-transformers counts docs x longest doc.
+    Windows, not whole docs, are padded here, so only the total matters (batching).
     """
 
     def __init__(self, vocab, model, set_extra_annotations, *, name, max_batch_items,
@@ -103,7 +108,11 @@ def make_clinicalbert(
     max_batch_items: int,
     release_trf_data: bool,
 ) -> ClinicalBert:
-    """ClinicalBERT (or any BERT-style encoder) as a shared transformer component."""
+    """ClinicalBERT (or any BERT-style encoder) as a shared transformer component.
+
+    `max_batch_items`: most spaCy tokens per encoder call in `nlp.pipe`, counted as the
+    sum of the docs' tokens (not spacy-transformers' docs x longest doc).
+    """
     return ClinicalBert(
         nlp.vocab,
         model,

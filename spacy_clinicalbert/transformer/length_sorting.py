@@ -16,22 +16,24 @@ from typing import Any, Dict, List, Optional
 import torch
 from transformers.utils import ModelOutput
 
+from .upstream import class_forward, clear_instance_forward, set_instance_forward
+
 PATCH_ATTR = "_clinicalbert_length_sorted"
 
 
 def enable_length_sorting(module: torch.nn.Module, chunk_wordpieces: int) -> None:
     """Route `module`'s inference calls through `length_sorted_forward` (idempotent).
 
-    An instance attribute, not a wrapper module: the state dict that spaCy saves
+    An instance forward, not a wrapper module: the state dict that spaCy saves
     keeps the encoder's own parameter names.
     """
     if getattr(module, PATCH_ATTR, None) == chunk_wordpieces:
         return
     if chunk_wordpieces <= 0:  # switched off: back to the class's own forward
-        module.__dict__.pop("forward", None)
+        clear_instance_forward(module)
         module.__dict__.pop(PATCH_ATTR, None)
         return
-    module.forward = partial(length_sorted_forward, module, chunk_wordpieces)
+    set_instance_forward(module, partial(length_sorted_forward, module, chunk_wordpieces))
     setattr(module, PATCH_ATTR, chunk_wordpieces)
 
 
@@ -43,7 +45,7 @@ def length_sorted_forward(
     token_type_ids: Optional[torch.Tensor] = None,
     **kwargs: Any,
 ):
-    stock = partial(type(module).forward, module)
+    stock = class_forward(module)
     sortable = not (
         torch.is_grad_enabled()
         or input_ids is None

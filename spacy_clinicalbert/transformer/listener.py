@@ -15,10 +15,11 @@ from spacy.tokens import Doc
 from spacy.util import registry
 from spacy_transformers.data_classes import TransformerData
 from spacy_transformers.layers import TransformerListener
-from spacy_transformers.layers.trfs2arrays import forward as stock_trfs2arrays_forward
 from thinc.api import Model, NumpyOps, chain
 from thinc.types import Floats2d, Ragged
 from transformers.modeling_outputs import BaseModelOutput
+
+from .upstream import POOLING_GRAD_FACTOR_ATTR, pooling_layer, stock_pooling_forward
 
 
 @registry.architectures("spacy-clinicalbert.TransformerListener.v1")
@@ -39,7 +40,7 @@ def pool_wordpieces(
 ) -> Model[List[TransformerData], List[Floats2d]]:
     """The stock `trfs2arrays` layer (same name, sublayer and attrs) with a sparse forward
     for mean pooling on NumPy ops; anything else runs the stock forward."""
-    return Model("trfs2arrays", _pool_forward, layers=[pooling], attrs={"grad_factor": grad_factor})
+    return pooling_layer(_pool_forward, pooling, grad_factor)
 
 
 def mean_pooling_matrix(align: Ragged, n_wordpieces: int) -> sparse.csr_matrix:
@@ -55,8 +56,8 @@ def mean_pooling_matrix(align: Ragged, n_wordpieces: int) -> sparse.csr_matrix:
 
 def _pool_forward(model: Model, trf_datas: List[TransformerData], is_train: bool):
     if model.layers[0].name != "reduce_mean" or not isinstance(model.ops, NumpyOps):
-        return stock_trfs2arrays_forward(model, trf_datas, is_train)
-    grad_factor = model.attrs["grad_factor"]
+        return stock_pooling_forward(model, trf_datas, is_train)
+    grad_factor = model.attrs[POOLING_GRAD_FACTOR_ATTR]
     outputs: List[Floats2d] = []
     hiddens: List[Optional[Floats2d]] = []
     matrices: List[Optional[sparse.csr_matrix]] = []

@@ -4,18 +4,34 @@ spacy-transformers' `strided_spans` counts spaCy tokens. Clinical text full of
 numbers, codes and drug names can turn 128 tokens into more than 512 wordpieces,
 and the overflow is then cut off silently. These windows are strided the same way
 but checked against the tokenizer and split until every window fits.
+
+Registered as the span getter `spacy-clinicalbert.wordpiece_windows.v1`, so a config can
+swap it for spacy-transformers' `strided_spans.v1` (or back) under
+`ClinicalBertTransformer.v2`'s `get_spans`.
 """
 from typing import Callable, Dict, List, Optional
 
 from spacy.attrs import ORTH
 from spacy.tokens import Doc, Span
+from spacy_transformers import registry
+
+WORDPIECE_WINDOWS = "spacy-clinicalbert.wordpiece_windows.v1"
+
+
+@registry.span_getters(WORDPIECE_WINDOWS)
+def wordpiece_windows_v1(window: int = 96, stride: int = 72, max_wordpieces: int = 512) -> "WordpieceWindows":
+    """Windows of `window` spaCy tokens every `stride` tokens, split until each fits
+    `max_wordpieces` (special tokens included; also capped by the tokenizer's
+    `model_max_length` once the encoder that uses them has a tokenizer)."""
+    return WordpieceWindows(window, stride, max_wordpieces)
 
 
 class WordpieceWindows:
     """Strided token windows, each split further until it fits `max_wordpieces`.
 
     The tokenizer is looked up lazily through `get_tokenizer`, because it only
-    exists once the transformer is initialized or loaded. Without a tokenizer the
+    exists once the transformer is initialized or loaded; the architecture that
+    takes these windows sets it (`bind_tokenizer`). Without a tokenizer the
     character count bounds the wordpiece count (a wordpiece spans at least one
     character), which is safe but makes windows shorter.
     """
@@ -41,6 +57,10 @@ class WordpieceWindows:
         self.cache_size = cache_size
         self._counts: Dict[int, int] = {}  # wordpieces per token text, keyed by its orth id
         self.oversize_tokens = 0  # single tokens longer than the limit on their own
+
+    def bind_tokenizer(self, get_tokenizer: Callable[[], object]) -> None:
+        """Count wordpieces with the tokenizer `get_tokenizer()` returns (None: not yet)."""
+        self.get_tokenizer = get_tokenizer
 
     def __call__(self, docs: List[Doc]) -> List[List[Span]]:
         tokenizer = self.get_tokenizer() if self.get_tokenizer is not None else None

@@ -1,11 +1,16 @@
-"""`python -m spacy_clinicalbert pretrain`: continue masked-LM (+NSP) pretraining on notes."""
+"""`python -m spacy_clinicalbert domain-pretrain`: continue masked-LM (+NSP) pretraining of
+the encoder on clinical notes (domain-adaptive pretraining).
+
+Not `pretrain`: `spacy pretrain` trains a tok2vec layer to predict word vectors, which is
+another thing; `pretrain` stays as a hidden alias for scripts written before the rename.
+"""
 from pathlib import Path
 from typing import List, Optional
 
 import typer
 from wasabi import msg
 
-from . import app
+from . import app, hidden_alias
 
 OBJECTIVE_HELP = (
     "Training objective: 'mlm' (masked language modelling, 15% of wordpieces) or 'mlm+nsp' "
@@ -14,12 +19,11 @@ OBJECTIVE_HELP = (
 )
 
 
-@app.command(
-    "pretrain",
-    context_settings={"help_option_names": ["-h", "--help"]},
-    no_args_is_help=True,
-)
-def pretrain_cli(
+COMMAND_SETTINGS = {"context_settings": {"help_option_names": ["-h", "--help"]}, "no_args_is_help": True}
+
+
+@app.command("domain-pretrain", **COMMAND_SETTINGS)
+def domain_pretrain_cli(
     inputs: List[Path] = typer.Argument(
         ...,
         help="Corpus: .txt files (one note per file, or per blank-line block with --txt-notes "
@@ -137,7 +141,8 @@ def pretrain_cli(
     The held-out masked-LM perplexity is measured before and after training and the base
     tokenizer's fit to the corpus ([UNK] share, wordpieces per word) is reported. The result
     is a Hugging Face folder for the clinicalbert component. Several GPUs: launch with
-    `torchrun --nproc_per_node N -m spacy_clinicalbert pretrain ...` or `accelerate launch`.
+    `torchrun --nproc_per_node N -m spacy_clinicalbert domain-pretrain ...` or `accelerate launch`.
+    (Not spaCy's `spacy pretrain`, which pretrains a tok2vec layer on word vectors.)
     """
     import logging
 
@@ -166,6 +171,9 @@ def pretrain_cli(
     if not record:  # not the main process of a multi-GPU run
         return
     print_summary(record, output_dir)
+
+
+hidden_alias("pretrain", "domain-pretrain", domain_pretrain_cli, **COMMAND_SETTINGS)
 
 
 def print_summary(record: dict, output_dir: Path) -> None:

@@ -1,15 +1,20 @@
-"""`python -m spacy_clinicalbert convert FORMAT INPUT OUTPUT_DIR`: corpora → train/dev/test.spacy."""
+"""`python -m spacy_clinicalbert convert-corpus FORMAT INPUT OUTPUT_DIR`: annotated corpora →
+train/dev/test.spacy and stats.json.
+
+Not `convert`: `spacy convert` turns one file into one .spacy file without splits,
+layers or relations; `convert` stays as a hidden alias for scripts written before the rename.
+"""
 from pathlib import Path
 from typing import List, Optional
 
 import typer
 from wasabi import msg
 
-from . import app
+from . import app, hidden_alias
 
 
-@app.command("convert")
-def convert_cli(
+@app.command("convert-corpus")
+def convert_corpus_cli(
     fmt: str = typer.Argument(..., metavar="FORMAT", help="Input format: ade, brat, conll, csv, i2b2 or jsonl."),
     input_path: Path = typer.Argument(..., metavar="INPUT", help="File or folder to read (ADE: the corpus folder; BRAT/i2b2: a folder of files or one file). With --dev-input/--test-input: the corpus's own training part."),
     output_dir: Path = typer.Argument(..., help="Folder for train.spacy, dev.spacy, test.spacy and stats.json."),
@@ -96,3 +101,6 @@ def convert_cli(
         f"in {result.stats.seconds:.1f}s (+{result.stats.settings['nlp_load_seconds']:.1f}s building the tokenizer pipeline)",
         ", ".join(str(p) for p in result.paths.values()),
     )
+
+
+hidden_alias("convert", "convert-corpus", convert_corpus_cli)
