@@ -35,7 +35,9 @@ def check_layers(layers: Iterable[str]) -> FrozenSet[str]:
     found = frozenset(layers)
     unknown = sorted(found - set(LAYERS))
     if unknown:
-        raise ValueError(f"unknown annotation layer(s) {', '.join(unknown)}; choose from {', '.join(LAYERS)}")
+        raise ValueError(
+            f"unknown annotation layer(s) {', '.join(unknown)}; choose from {', '.join(LAYERS)}"
+        )
     return found
 
 

@@ -10,7 +10,9 @@ def prf(tp: int, fp: int, fn: int) -> Dict[str, float]:
     return {"p": p, "r": r, "f": f}
 
 
-def macro(per_type: Dict[str, Dict[str, float]], keys: Iterable[str] = ("p", "r", "f")) -> Dict[str, float]:
+def macro(
+    per_type: Dict[str, Dict[str, float]], keys: Iterable[str] = ("p", "r", "f")
+) -> Dict[str, float]:
     """Unweighted mean over labels (0.0 when there are no labels)."""
     n = len(per_type)
     return {k: (sum(s[k] for s in per_type.values()) / n if n else 0.0) for k in keys}

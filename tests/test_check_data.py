@@ -202,6 +202,31 @@ def test_entity_longer_than_window(nlp, tmp_path):
     assert not has(check_corpus(folder).warnings, "encoder window")  # default window 96
 
 
+
+def test_window_of_clinicalbert_v2_span_getter(nlp, tmp_path):
+    """ClinicalBertTransformer.v2 keeps its window in `model.get_spans`."""
+    from spacy_clinicalbert.corpus.checks import WORDPIECE_WINDOWS
+    from spacy_clinicalbert.transformer.windows import WORDPIECE_WINDOWS as REGISTERED
+
+    assert WORDPIECE_WINDOWS == REGISTERED
+    splits = clean_splits(nlp)
+    splits["train"].append(long_entity_doc(nlp, 500))
+    folder = write(tmp_path, splits)
+
+    def v2_config(**windows) -> Config:
+        config = pipeline_config(ner={})
+        config["components"]["clinicalbert"]["model"] = {
+            "@architectures": "spacy-clinicalbert.ClinicalBertTransformer.v2",
+            "get_spans": {"@span_getters": WORDPIECE_WINDOWS, **windows},
+        }
+        return config
+
+    result = check_corpus(folder, v2_config(window=2, stride=2))
+    assert has(result.warnings, "longer than the encoder window of 2", "1 in train")
+    result = check_corpus(folder, v2_config())  # the span getter's default window, 96
+    assert not has(result.warnings, "encoder window")
+    assert not has(result.notes, "window check skipped")
+
 def test_entity_longer_than_spancat_suggestions(nlp, tmp_path):
     splits = clean_splits(nlp)
     splits["train"].append(long_entity_doc(nlp, 500))

@@ -218,3 +218,42 @@ def test_stats_count_docs_per_layer(tmp_path):
     assert layers[CATEGORIES] == 40 and layers[ENTITIES] == layers[RELATIONS] == 20
     profile = profile_corpus(corpus)
     assert profile.textcat == "textcat_multilabel" and profile.entities == "ner" and profile.relations
+
+
+def _encoder_weights(nlp) -> dict:
+    shim = next(layer for layer in nlp.get_pipe("clinicalbert").model.walk() if layer.shims).shims[0]
+    return {k: v.detach().clone() for k, v in shim._model.named_parameters()}
+
+
+def test_categories_alone_on_cpu_train_heads_on_a_frozen_encoder(tmp_path, tiny_bert):
+    """--encoder auto freezes the encoder for a categories-only corpus on a CPU: the base
+    model's weights load (before_init), stay exactly as they were, and the heads train."""
+    from spacy.cli.train import train
+    from transformers import BertModel
+
+    corpus = _convert("categories", tmp_path)
+    cfg_path = tmp_path / "frozen.cfg"
+    init_config(corpus, cfg_path, base_model=str(tiny_bert))
+    config = Config().from_disk(cfg_path, interpolate=False)
+    assert config["training"]["frozen_components"] == ["clinicalbert"]
+    assert config["initialize"]["before_init"]["@callbacks"] == "spacy-clinicalbert.initialize_frozen.v1"
+    assert config["components"]["textcat"]["model"]["tok2vec"]["grad_factor"] == 0.0
+    out = tmp_path / "out"
+    train(cfg_path, out, use_gpu=-1, overrides={"training.max_steps": 4, "training.eval_frequency": 2})
+    nlp = spacy.load(out / "model-last")
+    base = dict(BertModel.from_pretrained(str(tiny_bert)).named_parameters())
+    trained = _encoder_weights(nlp)
+    shared = [k for k in base if k in trained]
+    assert len(shared) == len(base)
+    assert all(bool((trained[k] == base[k].detach()).all()) for k in shared)
+    cats = nlp("patient with chest pain .").cats
+    assert set(cats) == {"Cardiology", "Neurology", "Dermatology"}
+    # The other choices: fine-tuning when asked, and on a GPU.
+    for kwargs in ({"encoder": "fine-tune"}, {"hardware": "gpu"}):
+        text = init_config(corpus, None, base_model=str(tiny_bert), **kwargs)
+        assert Config().from_str(text, interpolate=False)["training"]["frozen_components"] == []
+    # Token-level layers keep fine-tuning on a CPU too.
+    (tmp_path / "p").mkdir()
+    partial = _convert("partial", tmp_path / "p")
+    text = init_config(partial, None, base_model=str(tiny_bert))
+    assert Config().from_str(text, interpolate=False)["training"]["frozen_components"] == []

@@ -33,7 +33,8 @@ def hidden_alias(old: str, new: str, command: Callable[..., Any], **settings: An
     app.command(old, hidden=True, help=f"Old name of `{new}`, kept for scripts.\n\n{doc}", **settings)(alias)
 
 
-# Each command module registers itself on `app` when imported.
+# Each command module registers itself on `app` when imported (after `app` exists).
+# isort: off
 from . import fetch_model  # noqa: E402,F401
 from . import domain_pretrain  # noqa: E402,F401
 from . import table  # noqa: E402,F401
@@ -45,3 +46,4 @@ from . import evaluate  # noqa: E402,F401
 from . import quantize  # noqa: E402,F401
 from . import init_config  # noqa: E402,F401
 from . import check_data  # noqa: E402,F401
+# isort: on

@@ -39,7 +39,7 @@ def base_model_cli(
             print(str(err), flush=True)
             msg.text("In the spaCy project: set a folder with --vars.base_model /path/to/model, or "
                      "allow the packaged encoder with --vars.on_missing_base_model fallback")
-            raise typer.Exit(1)
+            raise typer.Exit(1) from None
         msg.divider("WARNING: FALLING BACK TO THE PACKAGED OFFLINE ENCODER")
         msg.warn(f"'{name}' is not available; using '{OFFLINE_ALIAS}' (all-MiniLM-L6-v2) instead.",
                  str(err).splitlines()[0])

@@ -62,8 +62,11 @@ def smoke_test_cli(
     msg.good(f"spacy.load('{name}') works offline", f"pipeline: {', '.join(result['pipeline'])}")
     info = result["meta"].get("clinicalbert") or {}
     msg.text(f"base model used: {info.get('base_model_used')}")
-    msg.table([(t, l, f"{s}-{e}", ", ".join(f) or "-") for t, l, s, e, f in result["entities"]],
-              header=("entity", "label", "chars", "assertions"), divider=True)
+    entity_rows = [
+        (text, label, f"{start}-{end}", ", ".join(flags) or "-")
+        for text, label, start, end, flags in result["entities"]
+    ]
+    msg.table(entity_rows, header=("entity", "label", "chars", "assertions"), divider=True)
     msg.table([tuple(r) for r in result["relations"]] or [("-", "-", "-", "-")],
               header=("head", "relation", "tail", "score"), divider=True)
     msg.table(sorted(result["cats"].items()) or [("-", "-")], header=("category", "score"),

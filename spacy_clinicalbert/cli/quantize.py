@@ -110,13 +110,13 @@ def hidden_state_agreement(reference: List, other: List) -> Dict[str, float]:
     import numpy
 
     piece_cos, doc_cos = [], []
-    for a, b in zip(reference, other):
+    for a, b in zip(reference, other, strict=False):
         x = numpy.asarray(a.model_output.last_hidden_state)
         y = numpy.asarray(b.model_output.last_hidden_state)
         mask = numpy.asarray(a.wordpieces.attention_mask).astype(bool)
         xs, ys = x[mask], y[mask]
         piece_cos.extend((xs * ys).sum(-1) / (numpy.linalg.norm(xs, axis=-1) * numpy.linalg.norm(ys, axis=-1) + 1e-9))
-        for doc_a, doc_b in zip(a.doc_data, b.doc_data):
+        for doc_a, doc_b in zip(a.doc_data, b.doc_data, strict=False):
             u = numpy.asarray(doc_a.model_output.last_hidden_state).reshape(-1, x.shape[-1]).mean(0)
             v = numpy.asarray(doc_b.model_output.last_hidden_state).reshape(-1, x.shape[-1]).mean(0)
             doc_cos.append(float(u @ v / (numpy.linalg.norm(u) * numpy.linalg.norm(v) + 1e-9)))

@@ -4,6 +4,7 @@ Notes are read by the pretraining readers (`spacy_clinicalbert.pretraining.reade
 errors name the file and line, and empty notes are counted, not dropped silently.
 """
 import csv
+import itertools
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator, Optional, Tuple
@@ -87,7 +88,7 @@ def table_cli(
     counts = {"docs": 0, "rows": 0}
     records = _records(input_path, text_field, id_field, stats)
     if limit:
-        records = (item for i, item in zip(range(limit), records))
+        records = itertools.islice(records, limit)
     ids = []
 
     def texts():

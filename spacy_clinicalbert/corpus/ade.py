@@ -80,6 +80,23 @@ def _next_id(pmid: str, counter: Dict[str, int]) -> str:
     return f"{pmid}.{counter[pmid]}"
 
 
+def _entity_id(
+    entities: Dict[Tuple[str, int, int], EntityAnn],
+    label: str,
+    mention: Mention,
+    shift: int,
+    where: str,
+) -> str:
+    """The id of `mention`'s entity (doc offsets moved back by `shift`), added on first sight."""
+    text, begin, end = mention
+    key = (label, begin - shift, end - shift)
+    if key not in entities:
+        entities[key] = EntityAnn(
+            f"{label}:{key[1]}-{key[2]}", label, [(key[1], key[2])], where, text
+        )
+    return entities[key].id
+
+
 def read_ade(path: Path, stats: ConversionStats, *, on_invalid: str = "error") -> Iterator[AnnotatedText]:
     folder = Path(path)
     if not folder.is_dir():
@@ -106,17 +123,9 @@ def read_ade(path: Path, stats: ConversionStats, *, on_invalid: str = "error") -
         shift = shifts[0]
         entities: Dict[Tuple[str, int, int], EntityAnn] = {}
         relations = []
-
-        def entity(label: str, mention: Mention, where: str) -> str:
-            text, begin, end = mention
-            key = (label, begin - shift, end - shift)
-            if key not in entities:
-                entities[key] = EntityAnn(f"{label}:{key[1]}-{key[2]}", label, [(key[1], key[2])], where, text)
-            return entities[key].id
-
         for rel_label, tail_label, tail, drug, row_where in rows:
-            drug_id = entity("DRUG", drug, row_where)
-            tail_id = entity(tail_label, tail, row_where)
+            drug_id = _entity_id(entities, "DRUG", drug, shift, row_where)
+            tail_id = _entity_id(entities, tail_label, tail, shift, row_where)
             relations.append(RelationAnn(drug_id, tail_id, rel_label, row_where))
         yield AnnotatedText(
             id=_next_id(pmid, counter),

@@ -14,6 +14,7 @@ Line types:
 Texts are read with no newline translation: offsets count `\r` characters.
 Split group: the file stem up to `_inc`/`_exc` (Chia's trial id), or `group_pattern`.
 """
+import itertools
 import re
 from pathlib import Path
 from typing import Dict, Iterator, List, Optional
@@ -94,7 +95,8 @@ def parse_ann(ann_path: Path, text: str, doc_id: str, on_invalid: str, stats: Co
             if not _OFFSETS.match(offsets):
                 bad(where, f"entity {ident} has malformed offsets {offsets!r} (expected 'start end[;start end]')")
                 continue
-            frags = [tuple(int(x) for x in part.split()) for part in offsets.split(";")]
+            pairs = (part.split() for part in offsets.split(";"))  # _OFFSETS: "start end" each
+            frags = [(int(start), int(end)) for start, end in pairs]
             if any(s > e for s, e in frags):
                 bad(where, f"entity {ident} has a fragment that ends before it starts: {offsets}")
                 continue
@@ -121,7 +123,7 @@ def parse_ann(ann_path: Path, text: str, doc_id: str, on_invalid: str, stats: Co
                 bad(where, f"equivalence line needs a type and two ids: {line!r}")
                 continue
             label, members = parts[0], parts[1:]
-            for head, tail in zip(members, members[1:]):
+            for head, tail in itertools.pairwise(members):
                 relations.append(RelationAnn(head, tail, label, where))
             stats.note("brat_equivalence_groups", where)
             stats.note("brat_equivalence_relations", where, len(members) - 1)
@@ -160,7 +162,7 @@ def parse_ann(ann_path: Path, text: str, doc_id: str, on_invalid: str, stats: Co
 
 def _continues(ent: EntityAnn, line: str, text: str) -> bool:
     """Is `line` the rest of `ent`'s text, which spans a line break?"""
-    if ent.end > len(text):
+    if ent.text is None or ent.end > len(text):
         return False
     actual = re.sub(r"\s+", " ", " ".join(text[s:e] for s, e in ent.fragments)).strip()
     claimed = re.sub(r"\s+", " ", ent.text + " " + line).strip()

@@ -28,7 +28,11 @@ from .docs import install_extensions
 from .writer import msgpack_registries_cached
 
 SPLITS = ("train", "dev", "test")
-DEFAULT_WINDOW = 96  # `model.window` of spacy-clinicalbert.ClinicalBertTransformer.v1
+# The default window of ClinicalBertTransformer.v1 (`model.window`) and of the
+# wordpiece_windows.v1 span getter that v2 takes as `model.get_spans`.
+DEFAULT_WINDOW = 96
+# transformer/windows.py's name for that span getter (importing it loads torch).
+WORDPIECE_WINDOWS = "spacy-clinicalbert.wordpiece_windows.v1"
 MIN_EXAMPLES = 10  # fewer training examples of a label than this: warn
 MIN_CAT_SHARE = 0.01  # a category positive in fewer training docs than this share: warn
 MAX_OVERLAP_SHARE = 0.05  # more entities than this outside doc.ents: suggest spancat
@@ -154,16 +158,21 @@ def _suggester_sizes(block: dict) -> Optional[FrozenSet[int]]:
 
 
 def _encoder_window(components: dict, pipeline: List[str]) -> Optional[int]:
-    """`window` of the first clinicalbert (or spacy-transformers strided) encoder."""
+    """`window` of the first windowed clinicalbert or spacy-transformers encoder: the
+    model's own (ClinicalBertTransformer.v1) or its span getter's (`get_spans`: v2,
+    spacy-transformers' TransformerModel)."""
     for name in pipeline:
         block = components.get(name, {})
         model = block.get("model", {})
-        if block.get("factory") == "clinicalbert":
+        factory = block.get("factory")
+        if factory == "clinicalbert" and "get_spans" not in model:
             return int(model.get("window", DEFAULT_WINDOW))
-        if block.get("factory") == "transformer":
+        if factory in ("clinicalbert", "transformer"):
             spans = model.get("get_spans", {})
             if "window" in spans:
                 return int(spans["window"])
+            if spans.get("@span_getters") == WORDPIECE_WINDOWS:
+                return DEFAULT_WINDOW
     return None
 
 
@@ -498,7 +507,7 @@ class Judge:
             ["docs with no tokens"] + self.per_split(lambda s: s.empty.count),
         ]
         for layer in LAYERS:
-            counts = self.per_split(lambda s, layer=layer: s.layers[layer])
+            counts = [self.scan.splits[s].layers[layer] for s in self.names]
             rows.append([f"docs annotating {layer}"] + counts)
         self.table("Docs and annotation layers per split", "", rows)
 
@@ -540,7 +549,7 @@ class Judge:
 
     # labels
     def labels(self) -> None:
-        rows = []
+        rows: List[List[Any]] = []
         splits = list(self.scan.splits.values())
         for layer, title in LABEL_TITLES:
             # categories: the labels annotated, the counts positive
@@ -588,7 +597,9 @@ class Judge:
             too_long = self.per_split(lambda s: s.too_long.count)
             rows.append([f"longer than the window ({self.settings.window})"] + too_long)
         for sc in self.settings.spancats:
-            missed = self.per_split(lambda s, n=sc.name: s.not_suggested.get(n, Finding()).count)
+            missed = [
+                self.scan.splits[s].not_suggested.get(sc.name, Finding()).count for s in self.names
+            ]
             title = f"{sc.name} '{sc.spans_key}' not suggested ({_sizes_text(sc.sizes)})"
             rows.append([title] + missed)
         self.table("Entities", "", rows)
@@ -652,7 +663,7 @@ class Judge:
                     )
 
     def _reach_table(self, rs: RelationSettings, reaches: List[Reach]) -> None:
-        rows = [
+        rows: List[List[Any]] = [
             ["gold relations"] + [r.gold for r in reaches],
             ["unreachable"] + [f"{r.n_unreachable} ({_pct(r.n_unreachable, r.gold)})" for r in reaches],
         ]

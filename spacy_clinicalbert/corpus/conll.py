@@ -76,7 +76,7 @@ def decode_tags(tokens: List[Token], scheme: str, stats: ConversionStats) -> Lis
     """(start token, end token, label, where) of each entity."""
     spans = []
     current: Optional[List] = None  # [start, label, where]
-    for i, (word, tag, where, sent_start) in enumerate(tokens):
+    for i, (_word, tag, where, sent_start) in enumerate(tokens):
         if tag == "O" or tag == "-":
             if current is not None:
                 if scheme == "biluo":
@@ -101,6 +101,7 @@ def decode_tags(tokens: List[Token], scheme: str, stats: ConversionStats) -> Lis
             else:  # I or L must continue the open entity
                 if not continues:
                     raise CorpusError(where, f"{tag!r} does not continue an open {label} entity")
+                assert current is not None  # `continues` means an entity is open
                 if prefix == "L":
                     spans.append((current[0], i + 1, label, current[2]))
                     current = None

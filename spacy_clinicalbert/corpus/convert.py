@@ -147,10 +147,11 @@ def convert(
     if complete:
         for rec in records:
             rec.layers = complete | (rec.layers if rec.layers is not None else frozenset())
+    split_of: Callable[[AnnotatedText], Optional[str]]  # None: the record is left out
     if given:
         # Records of a given dev/test file stay there; the training file's groups fill
         # the splits that came without a file of their own, by the ratios among them.
-        carve = [r if name == "train" or name not in given else 0.0 for name, r in zip(SPLIT_NAMES, ratios)]
+        carve = [r if name == "train" or name not in given else 0.0 for name, r in zip(SPLIT_NAMES, ratios, strict=True)]
         if sum(carve) <= 0:
             carve = [1.0, 0.0, 0.0]
         carve = [r / sum(carve) for r in carve]

@@ -22,7 +22,7 @@ default), as their whole extent (`"hull"`), or not at all (`"skip"`).
 """
 import re
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Set, Tuple
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span
@@ -82,7 +82,7 @@ def select_ents(spans: List[Span], policy: str) -> Tuple[List[Span], List[Span]]
         order = sorted(spans, key=lambda s: (-(s.end - s.start), s.start, s.label_))
     else:
         order = sorted(spans, key=lambda s: (s.start, -(s.end - s.start), s.label_))
-    taken = set()
+    taken: Set[int] = set()
     kept, aside = [], []
     for span in order:
         if any(i in taken for i in range(span.start, span.end)):
@@ -110,11 +110,19 @@ def record_layers(record: AnnotatedText) -> frozenset:
 
 def _make_doc(nlp: Language, record: AnnotatedText) -> Doc:
     if record.words is not None:
-        return Doc(nlp.vocab, words=record.words, spaces=record.spaces, sent_starts=record.sent_starts)
+        return Doc(
+            nlp.vocab,
+            words=record.words,
+            spaces=record.spaces,
+            # spaCy's stub wants a list of bool | int | None (lists are invariant).
+            sent_starts=record.sent_starts,  # type: ignore[arg-type]
+        )
     return nlp.make_doc(record.text)
 
 
-def build_doc(nlp: Language, record: AnnotatedText, opts: BuildOptions, stats: ConversionStats) -> Optional[Doc]:
+def build_doc(
+    nlp: Language, record: AnnotatedText, opts: BuildOptions, stats: ConversionStats
+) -> Doc:
     install_extensions()
     text = record.text
     prepared = None
@@ -183,7 +191,7 @@ def build_doc(nlp: Language, record: AnnotatedText, opts: BuildOptions, stats: C
             ent_candidates.append(whole)
 
     # Identical spans with the same label (two ids, or fragments of two entities) are one ent.
-    unique = {}
+    unique: Dict[Tuple[int, int, str], Span] = {}
     for span in ent_candidates:
         unique.setdefault((span.start, span.end, span.label_), span)
     kept, aside = select_ents(list(unique.values()), opts.ents_policy)
@@ -222,12 +230,12 @@ def build_doc(nlp: Language, record: AnnotatedText, opts: BuildOptions, stats: C
             continue
         relations.append(Relation(head, tail, rel.label, 1.0))
     seen_keys = set()
-    for rel in relations:
-        key = relation_key(rel)
+    for relation in relations:
+        key = relation_key(relation)
         if key in seen_keys:
             # Same label between the same token spans: one relation in the doc.
             stats.omit("relation_duplicate_merged", record.source)
-            stats.omit(f"relation_duplicate_merged:{rel.label}", None)
+            stats.omit(f"relation_duplicate_merged:{relation.label}", None)
         seen_keys.add(key)
     if relations:
         set_relations(doc, relations)

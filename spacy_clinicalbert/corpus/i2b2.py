@@ -59,6 +59,14 @@ def _lines(path: Path):
             yield f"{path}:{number}", line
 
 
+def _find_concept(
+    entities: Dict[Tuple[int, int], EntityAnn], start: int, end: int, where: str
+) -> EntityAnn:
+    if (start, end) not in entities:
+        raise CorpusError(where, "refers to a concept that is not in the .con file")
+    return entities[start, end]
+
+
 def read_i2b2(path: Path, stats: ConversionStats, *, on_invalid: str = "error") -> Iterator[AnnotatedText]:
     path = Path(path)
     if path.is_file():
@@ -101,11 +109,6 @@ def read_i2b2(path: Path, stats: ConversionStats, *, on_invalid: str = "error") 
                 continue
             entities[start, end] = EntityAnn(f"{start}-{end}", match.group(6), [(start, end)], where, ctext)
 
-        def find(start: int, end: int, where: str) -> EntityAnn:
-            if (start, end) not in entities:
-                raise CorpusError(where, "refers to a concept that is not in the .con file")
-            return entities[start, end]
-
         if "ast" in files:
             for where, line in _lines(files["ast"]):
                 match = AST_LINE.match(line)
@@ -113,7 +116,7 @@ def read_i2b2(path: Path, stats: ConversionStats, *, on_invalid: str = "error") 
                     invalid(where, "assertion")
                     continue
                 _, start, end = _concept(index, match.groups(), where)
-                attributes.append(AttributeAnn(find(start, end, where).id, "assertion", match.group(7), where))
+                attributes.append(AttributeAnn(_find_concept(entities, start, end, where).id, "assertion", match.group(7), where))
         if "rel" in files:
             for where, line in _lines(files["rel"]):
                 match = REL_LINE.match(line)
@@ -123,7 +126,7 @@ def read_i2b2(path: Path, stats: ConversionStats, *, on_invalid: str = "error") 
                 groups = match.groups()
                 _, hs, he = _concept(index, groups[0:5], where)
                 _, ts, te = _concept(index, groups[6:11], where)
-                relations.append(RelationAnn(find(hs, he, where).id, find(ts, te, where).id, groups[5], where))
+                relations.append(RelationAnn(_find_concept(entities, hs, he, where).id, _find_concept(entities, ts, te, where).id, groups[5], where))
         yield AnnotatedText(
             id=txt.stem,
             text=text,

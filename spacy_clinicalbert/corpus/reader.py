@@ -37,4 +37,11 @@ def create_clinical_corpus(
     limit: int = 0,
     augmenter: Optional[Callable[[Language, Example], Iterable[Example]]] = None,
 ) -> Callable[[Language], Iterable[Example]]:
-    return ClinicalCorpus(path, gold_preproc=gold_preproc, max_length=max_length, limit=limit, augmenter=augmenter)
+    # Corpus is typed for a path but takes None too (failing when read); kept as before.
+    return ClinicalCorpus(
+        path,  # type: ignore[arg-type]
+        gold_preproc=gold_preproc,
+        max_length=max_length,
+        limit=limit,
+        augmenter=augmenter,
+    )

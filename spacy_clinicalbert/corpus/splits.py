@@ -24,7 +24,7 @@ def parse_ratios(value: str) -> Tuple[float, float, float]:
         raise ValueError(f"split ratios must be three numbers like 0.8,0.1,0.1, got {value!r}") from None
     if len(parts) != 3 or any(p < 0 for p in parts) or abs(sum(parts) - 1.0) > 1e-6:
         raise ValueError(f"split ratios must be three non-negative numbers summing to 1, got {value!r}")
-    return parts  # type: ignore[return-value]
+    return parts
 
 
 def assign_groups(
@@ -34,8 +34,8 @@ def assign_groups(
     groups = sorted(group_sizes)
     random.Random(seed).shuffle(groups)
     total = sum(group_sizes.values()) or 1
-    filled = Counter()
-    out = {}
+    filled: Counter[str] = Counter()
+    out: Dict[str, str] = {}
     for group in groups:
         # The split with the largest deficit against its target takes the group.
         deficits = [
@@ -53,7 +53,7 @@ def read_split_lists(folder: Path) -> Dict[str, str]:
     folder = Path(folder)
     if not folder.is_dir():
         raise CorpusError(str(folder), "split list folder not found")
-    found = {}
+    found: Dict[str, str] = {}
     for name in SPLIT_NAMES:
         path = folder / f"{name}.txt"
         if not path.exists():

@@ -14,7 +14,7 @@ a document) the relation candidates over them did not finish in 6 minutes. Few s
 spans are entities, so a small prior is also the better start (as in detection models).
 Everything else, including the config and the saved format, is spaCy's `spancat`.
 """
-from typing import Callable, Iterable, List, Optional, Tuple
+from typing import Callable, Iterable, List, Optional, Tuple, cast
 
 import numpy
 from spacy.language import Language
@@ -30,27 +30,38 @@ SPAN_PRIOR = 0.01  # initial probability of each label for a suggested span
 
 
 class PartialSpanCategorizer(SpanCategorizer):
-    def get_loss(self, examples: Iterable[Example], spans_scores: Tuple[Ragged, Floats2d]) -> Tuple[float, Floats2d]:
+    # spaCy annotates the gradient that SpanCategorizer.get_loss returns as a float.
+    def get_loss(  # type: ignore[override]
+        self, examples: Iterable[Example], spans_scores: Tuple[Ragged, Floats2d]
+    ) -> Tuple[float, Floats2d]:
         """spancat's loss and gradient, with the rows of docs that do not annotate
         entities set to zero."""
         examples = list(examples)
-        loss, d_scores = super().get_loss(examples, spans_scores)
+        loss, d_scores = cast(Tuple[float, Floats2d], super().get_loss(examples, spans_scores))
         spans, _ = spans_scores
         keep = [annotates(eg.reference, ENTITIES) for eg in examples]
         if all(keep):
             return loss, d_scores
         lengths = self.model.ops.to_numpy(spans.lengths).astype("int64")
         mask = numpy.repeat(numpy.asarray(keep, dtype="f"), lengths)
-        d_scores = d_scores * self.model.ops.asarray2f(mask[:, None])
-        return float((d_scores**2).sum()), d_scores
+        d_scores = d_scores * self.model.ops.asarray2f(cast(Floats2d, mask[:, None]))
+        # thinc's Floats2d.sum stubs lack the no-axis overload (a scalar).
+        return float((d_scores**2).sum()), d_scores  # type: ignore[call-overload]
 
-    def initialize(self, get_examples: Callable[[], Iterable[Example]], *, nlp: Optional[Language] = None,
-                   labels: Optional[List[str]] = None) -> None:
+    def initialize(
+        self,
+        get_examples: Callable[[], Iterable[Example]],
+        *,
+        nlp: Optional[Language] = None,
+        labels: Optional[List[str]] = None,
+    ) -> None:
         """spancat's initialize, then the output bias set to the logit of SPAN_PRIOR."""
         super().initialize(get_examples, nlp=nlp, labels=labels)
-        output = self.model.get_ref("scorer").layers[0]  # spacy.SpanCategorizer.v1: Linear >> Logistic
+        # spacy.SpanCategorizer.v1: Linear >> Logistic
+        output = self.model.get_ref("scorer").layers[0]
         bias = output.get_param("b")
-        output.set_param("b", self.model.ops.xp.full(bias.shape, numpy.log(SPAN_PRIOR / (1 - SPAN_PRIOR)), dtype=bias.dtype))
+        prior_logit = numpy.log(SPAN_PRIOR / (1 - SPAN_PRIOR))
+        output.set_param("b", self.model.ops.xp.full(bias.shape, prior_logit, dtype=bias.dtype))
 
 
 
@@ -65,7 +76,9 @@ class PartialSpanCategorizer(SpanCategorizer):
         "suggester": {"@misc": "spacy.ngram_range_suggester.v1", "min_size": 1, "max_size": 10},
         "scorer": {"@scorers": "spacy.spancat_scorer.v1"},
     },
-    default_score_weights={"spans_entities_f": 1.0, "spans_entities_p": 0.0, "spans_entities_r": 0.0},
+    default_score_weights={
+        "spans_entities_f": 1.0, "spans_entities_p": 0.0, "spans_entities_r": 0.0
+    },
 )
 def make_clinical_spancat(
     nlp: Language,

@@ -12,7 +12,7 @@ means "not annotated" (spaCy's textcat masks it out of the loss), not 0.0. In
 exclusive mode a doc's one positive label settles every other one, so all labels
 are scored on every doc.
 """
-from typing import Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import numpy
 from spacy.language import Language
@@ -47,7 +47,9 @@ def detect_mode(examples: List[Example]) -> Tuple[str, str]:
     if n_pos and all(n == 1 for n in n_pos):
         return "exclusive", "every gold doc has exactly one positive category"
     other = sum(n != 1 for n in n_pos)
-    return "multilabel", f"{other} of {len(n_pos)} gold docs have zero or several positive categories"
+    return "multilabel", (
+        f"{other} of {len(n_pos)} gold docs have zero or several positive categories"
+    )
 
 
 def _matrices(
@@ -115,7 +117,10 @@ def score_categories(
     if mode == "exclusive":
         # Argmax may pick a label no gold doc names: a wrong answer all the same.
         labels = sorted(gold_labels | pred_labels)
-        n_pos = [sum(eg.reference.cats.get(lab, 0.0) >= GOLD_POSITIVE for lab in labels) for eg in with_cats]
+        n_pos = [
+            sum(eg.reference.cats.get(lab, 0.0) >= GOLD_POSITIVE for lab in labels)
+            for eg in with_cats
+        ]
         kept = [eg for eg, n in zip(with_cats, n_pos, strict=True) if n == 1]
         result["docs_ambiguous"] = len(with_cats) - len(kept)
         with_cats = kept
@@ -205,7 +210,7 @@ def _summarize(
     auc = _roc_auc(gold, scores, present, labels)
     n_pred = (pred & present).sum(axis=0)
     n_docs = present.sum(axis=0)
-    per_type = {}
+    per_type: Dict[str, Dict[str, Any]] = {}
     for j, lab in enumerate(labels):
         per_type[lab] = {
             "p": float(p[j]), "r": float(r[j]), "f": float(f[j]),
@@ -216,7 +221,9 @@ def _summarize(
     # a label the pipeline knows but never uses and the data never has says nothing.
     active = [lab for lab, s in per_type.items() if s["support"] or s["predicted"]]
     for k in ("p", "r", "f"):
-        result[f"macro_{k}"] = float(numpy.mean([per_type[lab][k] for lab in active])) if active else 0.0
+        result[f"macro_{k}"] = (
+            float(numpy.mean([per_type[lab][k] for lab in active])) if active else 0.0
+        )
     defined = [v for v in auc.values() if v is not None]
     result["roc_auc_macro"] = float(numpy.mean(defined)) if defined else None
     result["roc_auc_undefined"] = [lab for lab, v in auc.items() if v is None]

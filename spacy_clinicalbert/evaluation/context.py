@@ -25,7 +25,9 @@ from ..rules.assertions import ASSERTION_FLAGS as FLAGS
 ATTRIBUTE_GROUP = "entity_attributes"
 ALIASES = {
     "is_negated": {"negation", "negated", "negative", "absent", "is_negated"},
-    "is_uncertain": {"uncertain", "uncertainty", "speculation", "speculated", "possible", "is_uncertain"},
+    "is_uncertain": {
+        "uncertain", "uncertainty", "speculation", "speculated", "possible", "is_uncertain"
+    },
     "is_historical": {"historical", "history", "is_historical"},
     "is_hypothetical": {"hypothetical", "is_hypothetical"},
     "is_family": {"family", "associated_with_someone_else", "is_family"},

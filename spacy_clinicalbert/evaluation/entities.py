@@ -6,7 +6,7 @@ a doc whose entity layer is missing (an ADE-NEG sentence) a predicted entity is
 neither right nor wrong, while on a doc annotated as having none it is a false positive.
 """
 from collections import Counter
-from typing import Dict, List, Optional
+from typing import Any, Dict, List, Optional
 
 from spacy.language import Language
 from spacy.scorer import Scorer
@@ -35,7 +35,11 @@ def entity_span_key(nlp: Language) -> Optional[str]:
     if entity_components(nlp):
         return None
     names = span_components(nlp)
-    return nlp.get_pipe(names[0]).key if names else None
+    if not names:
+        return None
+    # spaCy types pipes as plain callables; span_components kept those with a `key`.
+    spancat: Any = nlp.get_pipe(names[0])
+    return spancat.key
 
 
 def annotates_entities(doc: Doc) -> bool:

@@ -44,7 +44,9 @@ def read_gold_docs(path: Path, vocab: Vocab) -> List[Doc]:
     try:
         doc_bin = DocBin().from_disk(path)
     except Exception as err:  # msgpack/zlib errors: anything that is not a DocBin
-        raise EvaluationError(f"{path}: not a readable spaCy DocBin ({type(err).__name__}: {err})") from err
+        raise EvaluationError(
+            f"{path}: not a readable spaCy DocBin ({type(err).__name__}: {err})"
+        ) from err
     docs = list(doc_bin.get_docs(vocab))
     if not docs:
         raise EvaluationError(f"{path}: the DocBin holds no documents.")

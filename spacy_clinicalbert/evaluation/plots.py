@@ -22,26 +22,30 @@ def _annotate(ax, matrix: numpy.ndarray) -> None:
                 color="white" if high and value > high / 2 else "black", fontsize=9)
 
 
-def confusion_png(matrix: Sequence[Sequence[int]], labels: List[str], path: Path, title: str) -> Path:
+def confusion_png(
+    matrix: Sequence[Sequence[int]], labels: List[str], path: Path, title: str
+) -> Path:
     """Gold rows against predicted columns, with counts in the cells."""
-    matrix = numpy.asarray(matrix)
+    counts = numpy.asarray(matrix)
     size = max(4.0, 0.6 * len(labels) + 2.5)
     fig = _figure(size, size)
     ax = fig.add_subplot(1, 1, 1)
-    image = ax.imshow(matrix, cmap="Blues", vmin=0)
+    image = ax.imshow(counts, cmap="Blues", vmin=0)
     fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
     ax.set_xticks(range(len(labels)), labels=labels, rotation=45, ha="right")
     ax.set_yticks(range(len(labels)), labels=labels)
     ax.set_xlabel("predicted")
     ax.set_ylabel("gold")
     ax.set_title(title)
-    _annotate(ax, matrix)
+    _annotate(ax, counts)
     fig.tight_layout()
     fig.savefig(path, format="png")
     return path
 
 
-def multilabel_confusion_png(per_label: Dict[str, Sequence[Sequence[int]]], path: Path, title: str) -> Path:
+def multilabel_confusion_png(
+    per_label: Dict[str, Sequence[Sequence[int]]], path: Path, title: str
+) -> Path:
     """One 2x2 matrix (rows gold no/yes, columns predicted no/yes) per label, in a grid."""
     labels = list(per_label)
     cols = min(4, max(1, len(labels)))

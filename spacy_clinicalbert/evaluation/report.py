@@ -20,7 +20,9 @@ def _prf_row(name: str, s: Dict) -> List[str]:
     return [name, _pct(s["p"]), _pct(s["r"]), _pct(s["f"])]
 
 
-def _coverage(scored: Optional[int], total: int, layer: str, what: str = "These figures are") -> List[str]:
+def _coverage(
+    scored: Optional[int], total: int, layer: str, what: str = "These figures are"
+) -> List[str]:
     """The "scored on N of M documents" line (nothing for metrics written before it existed)."""
     if scored is None:
         return []
@@ -30,7 +32,8 @@ def _coverage(scored: Optional[int], total: int, layer: str, what: str = "These 
 def _header(metrics: Dict) -> List[str]:
     model, data = metrics["model"], metrics["data"]
     lines = [f"# Evaluation of {model['name']} {model.get('version') or ''}".rstrip(), ""]
-    lines.append(f"- Model: `{model['source']}` (pipeline: {', '.join(model['pipeline']) or 'empty'})")
+    pipeline = ", ".join(model["pipeline"]) or "empty"
+    lines.append(f"- Model: `{model['source']}` (pipeline: {pipeline})")
     if model.get("base_model"):
         lines.append(f"- Base model: `{model['base_model']}` (from {model['base_model_source']})")
     else:
@@ -48,7 +51,8 @@ def _speed(s: Dict) -> List[str]:
     lines = ["## Speed", ""]
     return lines + _table(
         ["docs", "words", "seconds", "words/s", "batch size"],
-        [[s["docs"], s["words"], f"{s['seconds']:.2f}", f"{s['words_per_second']:.0f}", s["batch_size"]]],
+        [[s["docs"], s["words"], f"{s['seconds']:.2f}", f"{s['words_per_second']:.0f}",
+          s["batch_size"]]],
     )
 
 
@@ -56,7 +60,9 @@ def _entities(e: Dict, plot: Optional[str], total: int) -> List[str]:
     lines = ["## Entities", "", f"Components: {', '.join(e['components']) or 'undeclared'}; "
              f"{e['gold']} gold and {e['predicted']} predicted entities.", ""]
     lines += _coverage(e["docs"], total, "entities")
-    lines += _table(["", "P", "R", "F1"], [_prf_row("micro", e["micro"]), _prf_row("macro", e["macro"])])
+    lines += _table(
+        ["", "P", "R", "F1"], [_prf_row("micro", e["micro"]), _prf_row("macro", e["macro"])]
+    )
     rows = [_prf_row(lab, s) + [s["support"], s["predicted"]] for lab, s in e["per_type"].items()]
     lines += _table(["label", "P", "R", "F1", "gold", "predicted"], rows)
     if plot:
@@ -66,7 +72,8 @@ def _entities(e: Dict, plot: Optional[str], total: int) -> List[str]:
 
 def _relations(r: Dict, plot: Optional[str], total: int) -> List[str]:
     lines = ["## Relations", "",
-             f"Component: {r['component'] or 'undeclared'}; scored {r['mode'].replace('_', ' ')}: a relation "
+             f"Component: {r['component'] or 'undeclared'}; "
+             f"scored {r['mode'].replace('_', ' ')}: a relation "
              "counts only when both entities (offsets and labels) and its label are right. "
              f"{r['gold']} gold and {r['predicted']} predicted relations "
              f"(TP {r['counts']['tp']}, FP {r['counts']['fp']}, FN {r['counts']['fn']}).", ""]
@@ -87,10 +94,11 @@ def _relations(r: Dict, plot: Optional[str], total: int) -> List[str]:
         rows.append(row)
     lines += _table(header, rows)
     if r.get("candidate_recall") is not None:
-        lines += [f"Candidate recall (gold relations reachable as candidate pairs): {_pct(r['candidate_recall'])}.", ""]
+        lines += ["Candidate recall (gold relations reachable as candidate pairs): "
+                  f"{_pct(r['candidate_recall'])}.", ""]
     if floor:
-        lines += ["The all-pairs floor labels every candidate pair over the same predicted entities with the "
-                  "most frequent relation of its entity-type pair.", ""]
+        lines += ["The all-pairs floor labels every candidate pair over the same predicted "
+                  "entities with the most frequent relation of its entity-type pair.", ""]
     if r.get("floor_note"):
         lines += [f"No all-pairs floor: {r['floor_note']}", ""]
     if r.get("note"):
@@ -104,10 +112,12 @@ def _categories(c: Dict, plots: Dict[str, str], total: int) -> List[str]:
     mode = c["mode"]
     how = "argmax" if mode == "exclusive" else f"threshold {c['threshold']}"
     lines = ["## Categories", "",
-             f"Components: {', '.join(c['components']) or 'undeclared'}; {mode} ({c['mode_source']}); "
+             f"Components: {', '.join(c['components']) or 'undeclared'}; "
+             f"{mode} ({c['mode_source']}); "
              f"predicted label by {how}.", ""]
     lines += _coverage(c["docs"], total, "categories")
-    rows = [["accuracy" + (" (exact label set)" if mode != "exclusive" else ""), _pct(c["accuracy"])]]
+    accuracy_name = "accuracy" + (" (exact label set)" if mode != "exclusive" else "")
+    rows = [[accuracy_name, _pct(c["accuracy"])]]
     if "hamming_accuracy" in c:
         rows.append(["accuracy per label decision", _pct(c["hamming_accuracy"])])
     rows += [["macro P", _pct(c["macro_p"])], ["macro R", _pct(c["macro_r"])],
@@ -128,10 +138,11 @@ def _categories(c: Dict, plots: Dict[str, str], total: int) -> List[str]:
         notes.append("Labels the pipeline predicts but no scored doc annotates (not scored): "
                      + ", ".join(c["labels_not_annotated"]) + ".")
     if c.get("docs_ambiguous"):
-        notes.append(f"{c['docs_ambiguous']} docs have zero or several positive gold categories and were "
-                     "left out of the exclusive scores.")
+        notes.append(f"{c['docs_ambiguous']} docs have zero or several positive gold categories "
+                     "and were left out of the exclusive scores.")
     if c["roc_auc_undefined"]:
-        notes.append("ROC-AUC is undefined (one gold class only) for: " + ", ".join(c["roc_auc_undefined"]) + ".")
+        notes.append("ROC-AUC is undefined (one gold class only) for: "
+                     + ", ".join(c["roc_auc_undefined"]) + ".")
     if c["labels_missing_from_predictions"]:
         notes.append("Gold labels the pipeline never scores (counted as 0.0): "
                      + ", ".join(c["labels_missing_from_predictions"]) + ".")
@@ -145,7 +156,8 @@ def _categories(c: Dict, plots: Dict[str, str], total: int) -> List[str]:
 
 def _context(x: Dict, total: int) -> List[str]:
     lines = ["## ConText assertions", "",
-             f"{x['predicted_entities']} predicted entities, {x['entities_matched_to_gold']} of them at gold "
+             f"{x['predicted_entities']} predicted entities, "
+             f"{x['entities_matched_to_gold']} of them at gold "
              "entity offsets (flags are scored on those).", ""]
     lines += _coverage(x.get("docs"), total, "attributes", "P, R and F1 are")
     rows = []

@@ -91,8 +91,8 @@ def evaluate_pipeline(
     examples, speed = predict(nlp, gold_docs, batch_size=batch_size, progress=progress)
     metrics: Dict = {
         "model": model_info(nlp, str(model)),
-        "data": {"path": str(data_path), "docs": len(gold_docs), "words": sum(len(d) for d in gold_docs),
-                 "layers": layer_counts(gold_docs)},
+        "data": {"path": str(data_path), "docs": len(gold_docs),
+                 "words": sum(len(d) for d in gold_docs), "layers": layer_counts(gold_docs)},
         "speed": dict(speed.to_dict(), device=f"GPU {gpu_id}" if gpu_id >= 0 else "CPU"),
     }
     skipped: Dict[str, str] = {}
@@ -109,8 +109,9 @@ def evaluate_pipeline(
 
     span_key = entity_span_key(nlp)
     comps = entity_components(nlp) if span_key is None else span_components(nlp)
+    entity_layer = "doc.ents" if span_key is None else f"doc.spans['{span_key}']"
     if not absent("entities", comps, any(eg.predicted.ents for eg in examples),
-                  has_gold_entities(examples), "doc.ents" if span_key is None else f"doc.spans['{span_key}']"):
+                  has_gold_entities(examples), entity_layer):
         metrics["entities"] = dict(score_entities(examples, span_key=span_key), components=comps)
 
     comps = relation_components(nlp)
@@ -151,10 +152,12 @@ def write_outputs(metrics: Dict, output_dir: Path, *, plots: bool = True) -> Non
 
         if "entities" in metrics and metrics["entities"]["per_type"]:
             drawn["entities_f1"] = f1_bars_png(
-                metrics["entities"]["per_type"], output_dir / "entities_f1.png", "Entity F1 per label").name
+                metrics["entities"]["per_type"], output_dir / "entities_f1.png",
+                "Entity F1 per label").name
         if "relations" in metrics and metrics["relations"]["per_type"]:
             drawn["relations_f1"] = f1_bars_png(
-                metrics["relations"]["per_type"], output_dir / "relations_f1.png", "Relation F1 per label").name
+                metrics["relations"]["per_type"], output_dir / "relations_f1.png",
+                "Relation F1 per label").name
         cats = metrics.get("categories")
         if cats:
             if "confusion" in cats:
@@ -169,4 +172,6 @@ def write_outputs(metrics: Dict, output_dir: Path, *, plots: bool = True) -> Non
                 cats["per_type"], output_dir / "categories_f1.png", "Category F1 per label").name
     srsly.write_json(output_dir / METRICS_FILE, metrics)
     (output_dir / REPORT_FILE).write_text(render_report(metrics), encoding="utf8")
-    logger.info("Wrote %s, %s and %d plots to %s", METRICS_FILE, REPORT_FILE, len(drawn), output_dir)
+    logger.info(
+        "Wrote %s, %s and %d plots to %s", METRICS_FILE, REPORT_FILE, len(drawn), output_dir
+    )

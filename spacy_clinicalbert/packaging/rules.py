@@ -19,7 +19,9 @@ def add_rule_components(model_dir: Path, rules_config: Path, output_dir: Path) -
     init_settings = config.get("initialize", {}).get("components", {})
     missing = [name for name in names if name not in blocks]
     if missing:
-        raise ValueError(f"{rules_config}: no [components.{missing[0]}] block for a pipeline entry.")
+        raise ValueError(
+            f"{rules_config}: no [components.{missing[0]}] block for a pipeline entry."
+        )
     clashes = [name for name in names if name in nlp.pipe_names]
     if clashes:
         raise ValueError(f"{model_dir} already has a component named '{clashes[0]}'.")

@@ -30,7 +30,8 @@ def flags(ent):
     return sorted(a for a in FLAGS if ent.has_extension(a) and getattr(ent._, a))
 print(json.dumps({
     "pipeline": nlp.pipe_names,
-    "meta": {k: nlp.meta.get(k) for k in ("name", "version")} | {"clinicalbert": nlp.meta.get("clinicalbert")},
+    "meta": {k: nlp.meta.get(k) for k in ("name", "version")}
+    | {"clinicalbert": nlp.meta.get("clinicalbert")},
     "entities": [[e.text, e.label_, e.start_char, e.end_char, flags(e)] for e in doc.ents],
     "relations": [[r.head.text, r.label, r.tail.text, round(r.score, 3)] for r in doc._.relations],
     "cats": {k: round(v, 3) for k, v in doc.cats.items()},
@@ -55,7 +56,9 @@ def install_wheel(wheel: Path) -> None:
 def annotate_offline(package: str, text: str = NOTE) -> Dict:
     env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
     args = [sys.executable, "-c", _CHILD, package, text, json.dumps(ASSERTION_FLAGS)]
-    proc = subprocess.run(args, capture_output=True, text=True, env=env, cwd=os.path.expanduser("~"))
+    proc = subprocess.run(
+        args, capture_output=True, text=True, env=env, cwd=os.path.expanduser("~")
+    )
     if proc.returncode != 0:
         raise RuntimeError(f"Loading {package} offline failed:\n{proc.stderr[-4000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])

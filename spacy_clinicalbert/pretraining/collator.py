@@ -51,7 +51,7 @@ class PretrainingCollator:
             torch.as_tensor(f["token_type_ids"], dtype=torch.long)
             if "token_type_ids" in f
             else torch.zeros(len(r), dtype=torch.long)
-            for f, r in zip(features, rows)
+            for f, r in zip(features, rows, strict=True)
         ]
         token_type_ids = self._pad(token_types, 0, length)
         if self.whole_word_mask:

@@ -191,7 +191,7 @@ def build_corpus(
             fit.add_many(encoded.encodings, flat)
             ids = encoded["input_ids"]
             pos = 0
-            for (_, is_held_out, _), sentences in zip(batch, split):
+            for (_, is_held_out, _), sentences in zip(batch, split, strict=True):
                 note_ids = ids[pos : pos + len(sentences)]
                 pos += len(sentences)
                 if is_held_out:
@@ -199,7 +199,11 @@ def build_corpus(
                         for seq in pack_mlm(note_ids, settings.max_length, cls_id, sep_id):
                             if len(held_out) < settings.max_eval_sequences:
                                 held_out.add(seq)
-                    if held_out_pairs is not None and len(eval_pairs) < settings.max_eval_sequences:
+                    if (
+                        held_out_pairs is not None
+                        and eval_pairs is not None
+                        and len(eval_pairs) < settings.max_eval_sequences
+                    ):
                         for seq in held_out_pairs.add_note(note_ids):
                             eval_pairs.add(seq)
                 elif train_pairs is not None:
@@ -212,6 +216,7 @@ def build_corpus(
                 progress.update(len(batch))
                 progress.set_postfix(train_seqs=len(train), refresh=False)
         if train_pairs is not None:
+            assert held_out_pairs is not None and eval_pairs is not None  # all three with nsp
             for seq in train_pairs.finish():
                 train.add(seq)
             for seq in held_out_pairs.finish():
@@ -249,6 +254,7 @@ def build_corpus(
         "build_seconds": round(time.time() - start, 1),
     }
     if nsp:
+        assert train_pairs is not None and held_out_pairs is not None and eval_pairs is not None
         stats["nsp_train"] = train_pairs.stats()
         stats["nsp_eval"] = held_out_pairs.stats()
         stats["eval_nsp_sequences"] = len(eval_pairs)

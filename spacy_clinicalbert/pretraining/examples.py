@@ -148,6 +148,7 @@ class NspPairBuilder:
                         continue
                     use_random = False
                 if use_random:
+                    assert partner is not None  # use_random only stays on with a partner
                     want = max(1, self.target - len(a))
                     b: Ids = []
                     start = self.rng.randrange(len(partner))

@@ -39,7 +39,7 @@ class VocabularyFit:
                     self.unknown[word] += 1
 
     def add_many(self, encodings: Iterable, texts: Iterable[str]) -> None:
-        for encoding, text in zip(encodings, texts):
+        for encoding, text in zip(encodings, texts, strict=False):
             self.add(encoding, text)
 
     def to_dict(self, top: int = 20) -> Dict[str, object]:

@@ -8,7 +8,7 @@ component and shared by predict, update and set_annotations.
 """
 from bisect import bisect_left, bisect_right
 from collections import Counter
-from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
+from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
 
 from spacy.tokens import Doc, Span
 from spacy.util import registry
@@ -35,18 +35,18 @@ class CandidateGenerator:
         source: str = "ents",
         max_distance: int = 100,
         sentence_window: int = 0,
-        allowed_pairs: Optional[Dict[str, Sequence[Sequence[str]]]] = None,
+        allowed_pairs: Optional[Mapping[str, Sequence[Sequence[str]]]] = None,
     ):
         if not source:
             raise ValueError("relation_candidates: 'source' must be 'ents' or a span group key.")
         self.source = source
         self.max_distance = int(max_distance)
         self.sentence_window = int(sentence_window)
-        self.allowed_pairs = None
+        self.allowed_pairs: Optional[Dict[str, List[TypePair]]] = None
         if allowed_pairs is not None:
             self.allowed_pairs = {}
             for label, pairs in allowed_pairs.items():
-                checked = []
+                checked: List[TypePair] = []
                 for pair in pairs:
                     if len(pair) != 2 or not all(isinstance(p, str) for p in pair):
                         raise ValueError(
@@ -62,7 +62,7 @@ class CandidateGenerator:
             spans = list(doc.ents)
         else:
             spans = list(doc.spans[self.source]) if self.source in doc.spans else []
-        seen = {}
+        seen: Dict[Tuple[int, int, str], Span] = {}
         for span in spans:
             seen.setdefault((span.start, span.end, span.label_), span)
         return [seen[k] for k in sorted(seen)]
@@ -83,7 +83,7 @@ class CandidateGenerator:
         """Ordered pairs among `ents` (spans of `doc`) under the constraints."""
         if len(ents) < 2:
             return []
-        tails_of = None
+        tails_of: Optional[Dict[str, Set[str]]] = None
         if type_pairs is not None:
             # Index allowed tail labels by head label, and drop entities no allowed pair
             # uses: a noisy recognizer early in training can propose hundreds of spans.

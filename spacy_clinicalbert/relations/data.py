@@ -6,7 +6,7 @@ store_user_data=True)`, `doc.to_bytes()` and `nlp.pipe(n_process=2)`, and nested
 or overlapping entities keep their identity (full offsets, not start tokens).
 Everything else uses the functions here; nothing touches the key directly.
 """
-from typing import Iterable, List, NamedTuple, Tuple
+from typing import Dict, Iterable, List, NamedTuple, Tuple
 
 from spacy.tokens import Doc, Span
 
@@ -67,7 +67,7 @@ def get_relations(doc: Doc) -> List[Relation]:
 
 def set_relations(doc: Doc, relations: Iterable[Relation]) -> None:
     """Replace the relations of `doc`. Duplicates (same key) keep the highest score."""
-    best = {}
+    best: Dict[Tuple, StoredRelation] = {}
     for rel in relations:
         rel = Relation(*rel)
         stored = _validate(doc, rel)

@@ -1,5 +1,5 @@
 """The candidate pairs of one batch, computed once and shared by every step that needs them."""
-from typing import Dict, List, Sequence
+from typing import Dict, List, Sequence, Union
 
 import numpy
 
@@ -29,10 +29,10 @@ class PairSet:
         ]
         return cls(spans, PairBatch.from_rows(rows))
 
-    def subset(self, keep: Sequence[int]) -> "PairSet":
+    def subset(self, keep: Union[Sequence[int], numpy.ndarray]) -> "PairSet":
         """The pairs at the flat (batch-wide) row indices `keep`, order kept."""
-        keep = numpy.sort(numpy.asarray(keep, dtype="int64"))
-        keep_set = set(keep.tolist())
+        index = numpy.sort(numpy.asarray(keep, dtype="int64"))
+        keep_set = set(index.tolist())
         spans, flat = [], 0
         for doc_pairs in self.spans:
             kept = []
@@ -41,4 +41,4 @@ class PairSet:
                     kept.append(pair)
                 flat += 1
             spans.append(kept)
-        return PairSet(spans, self.batch.subset(keep))
+        return PairSet(spans, self.batch.subset(index))

@@ -47,7 +47,8 @@ def split_reachable(
         return [], []
     symmetric = set(symmetric_labels)
     produced = {(_key(h), _key(t)) for h, t in candidates(doc, type_pairs)}
-    reached, missed = [], []
+    reached: List[Relation] = []
+    missed: List[Relation] = []
     for rel in relations:
         pair = (_key(rel.head), _key(rel.tail))
         hit = pair in produced or (rel.label in symmetric and pair[::-1] in produced)

@@ -15,7 +15,7 @@ entities, two boundary negatives per gold entity: the only setup measured above 
 all-pairs floor end to end (ADE, benchmarks/relations.md, run 2).
 """
 from itertools import islice
-from typing import Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple, cast
 
 import numpy
 from spacy.language import Language
@@ -24,6 +24,7 @@ from spacy.tokens import Doc
 from spacy.training import Example, validate_examples, validate_get_examples
 from spacy.vocab import Vocab
 from thinc.api import Config, Model, Optimizer, set_dropout_rate
+from thinc.types import Floats2d
 
 from ..layers import RELATIONS, annotates
 from .candidates import CandidateGenerator, TypePair, learn_type_pairs, most_frequent_labels
@@ -92,7 +93,7 @@ class RelationExtractor(TrainablePipe):
         self.candidates = candidates
         self.training_pairs = training_pairs if training_pairs is not None else TrainingPairs()
         self.scorer = scorer
-        self.cfg = {
+        self.cfg: Dict[str, Any] = {
             "labels": [],
             "entity_labels": [],
             "type_pairs": [],
@@ -134,7 +135,7 @@ class RelationExtractor(TrainablePipe):
         if self.candidates.allowed_pairs is not None:
             for label, pairs in self.candidates.allowed_pairs.items():
                 for pair in pairs:
-                    best.setdefault(tuple(pair), label)
+                    best.setdefault((pair[0], pair[1]), label)
         return best
 
     def _pair_set(self, spans) -> PairSet:
@@ -212,7 +213,7 @@ class RelationExtractor(TrainablePipe):
         logits, backprop = self.model.begin_update((docs, pairs.batch))
         probs = probabilities(self.model.ops.to_numpy(logits), self.cfg["multi_label"])
         loss, d_logits = self.get_loss(examples, (pairs, probs))
-        backprop(self.model.ops.asarray2f(d_logits))
+        backprop(self.model.ops.asarray2f(cast(Floats2d, d_logits)))
         if sgd is not None:
             self.finish_update(sgd)
         losses[self.name] += loss
@@ -225,7 +226,11 @@ class RelationExtractor(TrainablePipe):
         examples = list(examples)
         pairs, probs = scores
         keep = numpy.asarray(
-            [annotates(eg.reference, RELATIONS) for eg, doc_pairs in zip(examples, pairs.spans, strict=True) for _ in doc_pairs],
+            [
+                annotates(eg.reference, RELATIONS)
+                for eg, doc_pairs in zip(examples, pairs.spans, strict=True)
+                for _ in doc_pairs
+            ],
             dtype=bool,
         )
         Y = self._targets(examples, pairs)
@@ -244,7 +249,9 @@ class RelationExtractor(TrainablePipe):
     ) -> None:
         """Learn labels, entity labels and allowed type pairs from the examples."""
         validate_get_examples(get_examples, "RelationExtractor.initialize")
-        triples, ent_labels, rel_labels = [], set(), set()
+        triples: List[Tuple[str, str, str]] = []
+        ent_labels: Set[str] = set()
+        rel_labels: Set[str] = set()
         for eg in get_examples():
             ref = eg.reference
             for span in self.candidates.entities(ref):
@@ -282,7 +289,9 @@ class RelationExtractor(TrainablePipe):
         self.cfg["gold_reachable"] = [reach.reachable, reach.gold]
         docs = [eg.predicted for eg in sample[:10]] or [Doc(self.vocab, words=["x"])]
         Y = numpy.zeros((2, len(self._columns)), dtype="f")
-        self.model.initialize(X=(docs, PairBatch.from_rows([])), Y=self.model.ops.asarray2f(Y))
+        self.model.initialize(
+            X=(docs, PairBatch.from_rows([])), Y=self.model.ops.asarray2f(cast(Floats2d, Y))
+        )
 
     def score(self, examples: Iterable[Example], **kwargs) -> Dict:
         """End-to-end scores plus the all-pairs floor over the same candidates."""

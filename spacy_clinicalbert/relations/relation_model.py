@@ -9,14 +9,14 @@ Token vectors come from any `Model[List[Doc], List[Floats2d]]`: a
 spacy-transformers listener fed by `clinicalbert`, or a tok2vec.
 """
 from dataclasses import dataclass
-from typing import List, Optional, Tuple
+from typing import List, Optional, Tuple, cast
 
 import numpy
 from scipy import sparse
 from spacy.tokens import Doc
 from spacy.util import registry
 from thinc.api import Linear, Model, Relu, chain
-from thinc.types import Floats2d
+from thinc.types import Floats2d, Ints1d
 
 # Token-width buckets of a span: 1, 2, 3, 4, 5-7, 8-15, 16-31, 32+.
 WIDTH_BUCKETS = (1, 2, 3, 4, 5, 8, 16, 32)
@@ -102,7 +102,7 @@ def relation_model_v2(
 
 def _relation_model(tok2vec, hidden_width, label_width, size_width, max_entity_labels, dropout,
                     nO, *, boundary_tokens: bool) -> Model:
-    mlp = chain(Relu(nO=hidden_width, dropout=dropout), Linear(nO=nO))
+    mlp: Model[Floats2d, Floats2d] = chain(Relu(nO=hidden_width, dropout=dropout), Linear(nO=nO))
     return Model(
         "relation_model",
         forward,
@@ -144,7 +144,8 @@ def init(model: Model, X=None, Y=None) -> Model:
         ("E_dist", 2 * len(DISTANCE_EDGES), sw),
     ):
         if not model.has_param(name):
-            model.set_param(name, ops.asarray(numpy.random.normal(0, 0.1, (rows, cols)), dtype="f"))
+            table = cast(Floats2d, numpy.random.normal(0, 0.1, (rows, cols)))
+            model.set_param(name, ops.asarray2f(table, dtype="f"))
     n_in = _n_pooled(model) * width + 2 * lw + 3 * sw
     if Y is not None and not model.has_dim("nO"):
         model.set_dim("nO", Y.shape[1])
@@ -184,9 +185,11 @@ def _pooling_matrix(
     """A (pairs x tokens) matrix whose product with the token vectors mean-pools each
     [start, end) range; empty ranges pool to zero."""
     lengths = numpy.maximum(ends - starts, 0)
-    cols = numpy.concatenate([numpy.arange(s, s + n) for s, n in zip(starts, lengths, strict=True)]) if len(
-        starts
-    ) else numpy.zeros((0,), dtype="int64")
+    cols = (
+        numpy.concatenate([numpy.arange(s, s + n) for s, n in zip(starts, lengths, strict=True)])
+        if len(starts)
+        else numpy.zeros((0,), dtype="int64")
+    )
     rows = numpy.repeat(numpy.arange(len(starts)), lengths)
     vals = numpy.repeat(1.0 / numpy.maximum(lengths, 1), lengths).astype("float32")
     return sparse.csr_matrix((vals, (rows, cols)), shape=(len(starts), n_rows), dtype="float32")
@@ -225,9 +228,11 @@ def forward(model: Model, inputs: Tuple[List[Doc], PairBatch], is_train: bool):
     head_w = width_bucket(batch.head_end - batch.head_start)
     tail_w = width_bucket(batch.tail_end - batch.tail_start)
     dist = distance_bucket(batch)
-    parts = pooled + [E_label[head_lab], E_label[tail_lab], E_width[head_w], E_width[tail_w], E_dist[dist]]
+    parts = pooled + [
+        E_label[head_lab], E_label[tail_lab], E_width[head_w], E_width[tail_w], E_dist[dist]
+    ]
     widths = [p.shape[1] for p in parts]
-    feats = ops.asarray2f(numpy.hstack(parts).astype("f"))
+    feats = ops.asarray2f(cast(Floats2d, numpy.hstack(parts).astype("f")))
     scores, bp_mlp = mlp(feats, is_train)
 
     def backprop(d_scores: Floats2d):
@@ -244,11 +249,13 @@ def forward(model: Model, inputs: Tuple[List[Doc], PairBatch], is_train: bool):
             table = numpy.zeros_like(ops.to_numpy(model.get_param(name)))
             for idx, grad in grads:
                 numpy.add.at(table, idx, grad)
-            model.inc_grad(name, ops.asarray(table, dtype="f"))
+            model.inc_grad(name, ops.asarray2f(cast(Floats2d, table), dtype="f"))
         dX = numpy.zeros((n_tok, X.shape[1]), dtype="f")
         for P, d in zip(pools, d_pooled, strict=True):
             dX += numpy.asarray(P.T @ d, dtype="f")
-        d_tokvecs = ops.unflatten(ops.asarray2f(dX), ops.asarray1i(lengths))
+        d_tokvecs = ops.unflatten(
+            ops.asarray2f(cast(Floats2d, dX)), ops.asarray1i(cast(Ints1d, lengths))
+        )
         return bp_tokvecs(d_tokvecs)
 
     return scores, backprop

@@ -19,7 +19,7 @@ layer is missing (an ADE-NEG sentence) has no gold to compare with, so relations
 predicted there are neither right nor wrong. `{prefix}_docs` says how many were scored.
 """
 from collections import Counter
-from typing import Callable, Dict, Iterable, Iterator, Optional, Sequence, Set, Tuple
+from typing import Any, Callable, Dict, Iterable, Iterator, Optional, Sequence, Set, Tuple
 
 from spacy.tokens import Doc, Span
 from spacy.training import Example
@@ -27,6 +27,7 @@ from spacy.util import registry
 
 from ..layers import RELATIONS, annotates
 from ..prf import prf
+from .candidates import CandidateGenerator
 from .data import get_relations
 
 MODES = ("end_to_end", "gold_entities")
@@ -61,7 +62,7 @@ class _Counts:
         labels = sorted(set(labels) | set(self.tp) | set(self.fp) | set(self.fn))
         per_type = {lab: prf(self.tp[lab], self.fp[lab], self.fn[lab]) for lab in labels}
         micro = prf(sum(self.tp.values()), sum(self.fp.values()), sum(self.fn.values()))
-        out = {f"{prefix}_micro_{k}": v for k, v in micro.items()}
+        out: Dict[str, Any] = {f"{prefix}_micro_{k}": v for k, v in micro.items()}
         for k in ("p", "r", "f"):
             out[f"{prefix}_macro_{k}"] = (
                 sum(s[k] for s in per_type.values()) / len(per_type) if per_type else 0.0
@@ -94,7 +95,7 @@ def score_relations(
     mode: str = "end_to_end",
     labels: Sequence[str] = (),
     symmetric_labels: Sequence[str] = (),
-    candidates: Optional[Callable] = None,
+    candidates: Optional[CandidateGenerator] = None,
     type_pairs: Optional[Set[Tuple[str, str]]] = None,
     floor_labels: Optional[Dict[Tuple[str, str], str]] = None,
     prefix: str = "rel",
@@ -142,10 +143,10 @@ def score_relations(
                 n_reachable += (h, t) in reachable or (lab in symmetric and (t, h) in reachable)
             if floor_labels is not None:
                 guess = set()
-                for h, t in pairs:
-                    lab = floor_labels.get((h.label_, t.label_))
-                    if lab is not None:
-                        guess.add(_key(h, t, lab, symmetric))
+                for head, tail in pairs:
+                    floor_label = floor_labels.get((head.label_, tail.label_))
+                    if floor_label is not None:
+                        guess.add(_key(head, tail, floor_label, symmetric))
                 if mode == "end_to_end":
                     floor.add(gold, guess)
                 else:
@@ -154,7 +155,8 @@ def score_relations(
     other_name = "given_ents" if mode == "end_to_end" else "e2e"
     other_scores = other.scores(f"{prefix}_{other_name}", labels)
     for k in ("p", "r", "f"):
-        scores[f"{prefix}_{other_name}_micro_{k}"] = other_scores[f"{prefix}_{other_name}_micro_{k}"]
+        key = f"{prefix}_{other_name}_micro_{k}"
+        scores[key] = other_scores[key]
     scores[f"{prefix}_mode"] = mode
     scores[f"{prefix}_docs"] = n_docs
     if candidates is not None:

@@ -96,7 +96,9 @@ class TrainingPairs:
             )
         return out
 
-    def candidate_entities(self, example: Example, candidates: CandidateGenerator) -> Tuple[List[Span], int]:
+    def candidate_entities(
+        self, example: Example, candidates: CandidateGenerator
+    ) -> Tuple[List[Span], int]:
         """Candidate entities of one training example (spans of its predicted doc, sorted,
         deduplicated) and how many gold entities did not align with its tokens."""
         doc = example.predicted

@@ -6,5 +6,6 @@ Factories, all found by spaCy through entry points (no import, no --code):
 - `clinical_sectionizer`: note sections (medspaCy Sectionizer), rules saved with the pipeline.
 - `clinical_context`: ConText assertions on entities, rules saved with the pipeline.
 The tabular EHR view lives in `spacy_clinicalbert.rules.table`; the five ConText flag names,
-which it, the evaluation and the packaging smoke test read, in `spacy_clinicalbert.rules.assertions`.
+which it, the evaluation and the packaging smoke test read, in
+`spacy_clinicalbert.rules.assertions`.
 """

@@ -18,9 +18,13 @@ def _drop_blanket_ignores(count_before: int) -> None:
     """Remove the catch-all "ignore" filters added since there were `count_before`."""
     added = len(warnings.filters) - count_before
     new = warnings.filters[:added] if added > 0 else []
-    kept = [f for f in new if not (f[0] == "ignore" and f[1] is None and f[2] is Warning and f[3] is None)]
+    kept = [
+        f for f in new
+        if not (f[0] == "ignore" and f[1] is None and f[2] is Warning and f[3] is None)
+    ]
     if len(kept) != len(new):
-        warnings.filters[:added] = kept
+        # typeshed declares warnings.filters a Sequence; at run time it is a list.
+        warnings.filters[:added] = kept  # type: ignore[index]
         warnings._filters_mutated()  # type: ignore[attr-defined]
 
 

@@ -36,7 +36,7 @@ class RuleComponent:
         self.default_rules = default_rules
         # (dict form or None when it carries a callback, rule object)
         self._entries: List[Tuple[Optional[dict], Any]] = []
-        self._inner = None
+        self._inner: Any = None  # the medspaCy object (untyped)
         self._reset(self._default_rules() if default_rules else [])
 
     # --- rules -----------------------------------------------------------------
@@ -94,10 +94,11 @@ class RuleComponent:
 
     # --- serialization -----------------------------------------------------------
     def _rule_dicts(self) -> List[dict]:
-        out = []
+        out: List[dict] = []
         for i, (data, rule) in enumerate(self._entries):
             if data is None:
-                rule_to_dict(self.kind, rule, where=f"{self.name} rule {i}")  # raises, naming it
+                # A rule with a callback: this raises, naming it.
+                data = rule_to_dict(self.kind, rule, where=f"{self.name} rule {i}")
             out.append(data)
         return out
 
@@ -118,7 +119,8 @@ class RuleComponent:
         rules_path = Path(ensure_path(path)) / RULES_FILE
         if not rules_path.exists():
             raise FileNotFoundError(
-                f"{self.name}: no {RULES_FILE} in {path}; was the pipeline saved by spacy-clinicalbert?"
+                f"{self.name}: no {RULES_FILE} in {path}; "
+                "was the pipeline saved by spacy-clinicalbert?"
             )
         self._reset(read_rules(self.kind, rules_path))
         return self
@@ -135,7 +137,9 @@ class MedspacyRuleComponent(RuleComponent):
     medspacy_module: str = ""
     medspacy_class: str = ""
 
-    def __init__(self, nlp: Language, name: str, *, default_rules: bool, span_group: str, **settings: Any):
+    def __init__(
+        self, nlp: Language, name: str, *, default_rules: bool, span_group: str, **settings: Any
+    ):
         """`settings`: the medspaCy class's keyword arguments (`span_group` is its
         `span_group_name`), checked here so a bad value fails when the pipe is built."""
         self.check_span_settings(name, settings["input_span_type"], settings["span_attrs"])
@@ -147,9 +151,13 @@ class MedspacyRuleComponent(RuleComponent):
     def check_span_settings(name: str, input_span_type: str, span_attrs: Any) -> None:
         """Refuse settings medspaCy would only trip over at the first doc."""
         if input_span_type not in ("ents", "group"):
-            raise ValueError(f"{name}: input_span_type must be 'ents' or 'group', got {input_span_type!r}.")
+            raise ValueError(
+                f"{name}: input_span_type must be 'ents' or 'group', got {input_span_type!r}."
+            )
         if isinstance(span_attrs, str) and span_attrs != "default":
-            raise ValueError(f"{name}: span_attrs must be 'default', null or a mapping, got {span_attrs!r}.")
+            raise ValueError(
+                f"{name}: span_attrs must be 'default', null or a mapping, got {span_attrs!r}."
+            )
 
     def _default_rules(self) -> List[Any]:
         path = default_rules_path(self.kind, self.settings["language_code"])

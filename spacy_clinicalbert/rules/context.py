@@ -17,7 +17,9 @@ from ._medspacy import call_quietly
 from .assertions import ASSERTION_FLAGS, install_context_extensions
 from .base import MedspacyRuleComponent
 
-__all__ = ["ASSERTION_FLAGS", "ClinicalContext", "install_context_extensions", "make_clinical_context"]
+__all__ = [
+    "ASSERTION_FLAGS", "ClinicalContext", "install_context_extensions", "make_clinical_context"
+]
 
 
 class ClinicalContext(MedspacyRuleComponent):
@@ -58,7 +60,8 @@ class ClinicalContext(MedspacyRuleComponent):
     def __call__(self, doc: Doc) -> Doc:
         if len(doc) and not doc.has_annotation("SENT_START"):
             raise ValueError(
-                f"{self.name}: the doc has no sentence boundaries, which ConText needs for its scopes. "
+                f"{self.name}: the doc has no sentence boundaries, "
+                "which ConText needs for its scopes. "
                 "Add 'clinical_sentences' (or 'sentencizer'/'senter') before it in the pipeline."
             )
         doc = call_quietly(self._inner, doc)

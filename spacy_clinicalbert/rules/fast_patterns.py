@@ -32,7 +32,11 @@ def _variants(pattern) -> Optional[List[List[str]]]:
         value = token["LOWER"]
         if isinstance(value, str):
             choices = [value]
-        elif isinstance(value, dict) and set(value) == {"IN"} and all(isinstance(v, str) for v in value["IN"]):
+        elif (
+            isinstance(value, dict)
+            and set(value) == {"IN"}
+            and all(isinstance(v, str) for v in value["IN"])
+        ):
             choices = list(dict.fromkeys(value["IN"]))
         else:
             return None
@@ -57,7 +61,10 @@ def compile_simple_patterns(medspacy_matcher, vocab) -> int:
     phrase_matcher = getattr(medspacy_matcher, "_MedspacyMatcher__phrase_matcher", None)
     attr = getattr(medspacy_matcher, "_MedspacyMatcher__phrase_matcher_attr", None)
     if matcher is None or phrase_matcher is None or str(attr).upper() != "LOWER":
-        logger.debug("medspaCy matcher internals not found or attr is not LOWER: patterns left as they are")
+        logger.debug(
+            "medspaCy matcher internals not found or attr is not LOWER: "
+            "patterns left as they are"
+        )
         return 0
     moved = 0
     for rule_id, rule in medspacy_matcher.rule_map.items():

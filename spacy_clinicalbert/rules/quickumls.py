@@ -13,7 +13,8 @@ Recipe (no network):
 
 or from a shell, once per machine or image, then `export NLTK_DATA=/opt/nltk_data`:
 
-    python -c "from spacy_clinicalbert.rules.quickumls import prepare_nltk_stopwords as p; p('/opt/nltk_data')"
+    python -c "from spacy_clinicalbert.rules.quickumls import prepare_nltk_stopwords as p; \\
+        p('/opt/nltk_data')"
 
 By default the words are spaCy's English stop words (326 words; NLTK's own list has
 179, so QuickUMLS skips a few more candidate n-grams at their edges). To get NLTK's

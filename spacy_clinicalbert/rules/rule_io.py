@@ -19,7 +19,9 @@ CONTEXT_KEYS = (
     "literal", "category", "pattern", "direction", "allowed_types", "excluded_types",
     "max_scope", "max_targets", "terminated_by", "metadata",
 )
-SECTION_KEYS = ("literal", "category", "pattern", "max_scope", "parents", "parent_required", "metadata")
+SECTION_KEYS = (
+    "literal", "category", "pattern", "max_scope", "parents", "parent_required", "metadata"
+)
 TARGET_KEYS = ("literal", "category", "pattern", "attributes", "metadata")
 # Callables cannot travel in a saved pipeline.
 CALLBACK_KEYS = ("on_match", "on_modifies")
@@ -42,11 +44,14 @@ def _keys(kind: str) -> Sequence[str]:
 def rule_from_dict(kind: str, data: RuleDict, *, where: str = "rule"):
     """Build a medspaCy rule of `kind` from its dict; `where` names it in errors."""
     if not isinstance(data, dict):
-        raise ValueError(f"{where}: a {kind} rule must be a JSON object, got {type(data).__name__}.")
+        raise ValueError(
+            f"{where}: a {kind} rule must be a JSON object, got {type(data).__name__}."
+        )
     unknown = set(data) - set(_keys(kind))
     if unknown:
         raise ValueError(
-            f"{where}: unknown key(s) {sorted(unknown)} in a {kind} rule; allowed: {list(_keys(kind))}."
+            f"{where}: unknown key(s) {sorted(unknown)} in a {kind} rule; "
+            f"allowed: {list(_keys(kind))}."
         )
     for required in ("literal", "category"):
         if not isinstance(data.get(required), str) or not data.get(required):
@@ -84,11 +89,15 @@ def rule_to_dict(kind: str, rule, *, where: str = "rule") -> RuleDict:
     try:
         srsly.json_dumps(out)
     except TypeError as err:
-        raise ValueError(f"{where}: the {kind} rule {rule.literal!r} is not JSON-safe: {err}") from err
+        raise ValueError(
+            f"{where}: the {kind} rule {rule.literal!r} is not JSON-safe: {err}"
+        ) from err
     return out
 
 
-def coerce_rules(kind: str, rules: Iterable[Union[RuleDict, Any]], *, source: str = "rules") -> List[Any]:
+def coerce_rules(
+    kind: str, rules: Iterable[Union[RuleDict, Any]], *, source: str = "rules"
+) -> List[Any]:
     """Accept medspaCy rule objects or dicts; return rule objects (errors name the index)."""
     cls = _rule_class(kind)
     out = []

@@ -31,7 +31,11 @@ class ClinicalSectionizer(MedspacyRuleComponent):
         return self._inner
 
     def __call__(self, doc: Doc) -> Doc:
-        if self.settings["apply_sentence_boundary"] and len(doc) and not doc.has_annotation("SENT_START"):
+        if (
+            self.settings["apply_sentence_boundary"]
+            and len(doc)
+            and not doc.has_annotation("SENT_START")
+        ):
             raise ValueError(
                 f"{self.name}: apply_sentence_boundary needs sentence boundaries to adjust; put "
                 "'clinical_sentences' (or 'sentencizer') before the sectionizer, or set "

@@ -6,7 +6,7 @@ non-space token of each sentence, so splitters that differ only in where
 whitespace goes score the same.
 """
 from pathlib import Path
-from typing import Dict, Iterable, List, NamedTuple, Set, Tuple, Union
+from typing import Dict, Iterable, List, NamedTuple, Optional, Set, Tuple, Union
 
 from spacy.tokens import Doc
 
@@ -24,7 +24,10 @@ class SentenceCase(NamedTuple):
 def read_sentence_cases(path: Union[str, Path]) -> List[SentenceCase]:
     """Parse the case file; errors name the file and line."""
     path = Path(path)
-    cases, name, lines, header_line = [], None, [], 0
+    cases: List[SentenceCase] = []
+    name: Optional[str] = None
+    lines: List[str] = []
+    header_line = 0
 
     def close():
         if name is None:
@@ -38,7 +41,9 @@ def read_sentence_cases(path: Union[str, Path]) -> List[SentenceCase]:
             if i:
                 offset = len(text) + (len(piece) - len(piece.lstrip()))
                 if offset >= len(text) + len(piece):
-                    raise ValueError(f"{path}:{header_line}: case {name!r} has a '||' with no text after it.")
+                    raise ValueError(
+                        f"{path}:{header_line}: case {name!r} has a '||' with no text after it."
+                    )
                 starts.add(offset)
             text += piece
         if not text.strip():
@@ -83,5 +88,5 @@ def score_boundaries(pairs: Iterable[Tuple[Set[int], Set[int]]]) -> Dict[str, fl
         exact += gold == pred
         n += 1
     scores = prf(tp, fp, fn)
-    return {"precision": scores["p"], "recall": scores["r"], "f1": scores["f"], "docs_exact": exact / n if n else 0.0,
-            "boundaries": tp + fn, "docs": n}
+    return {"precision": scores["p"], "recall": scores["r"], "f1": scores["f"],
+            "docs_exact": exact / n if n else 0.0, "boundaries": tp + fn, "docs": n}

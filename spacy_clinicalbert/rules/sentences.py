@@ -19,12 +19,13 @@ A token starts a sentence when
 - it begins an ALL-CAPS header ending in ":" ("PAST MEDICAL HISTORY:"), or
   follows one ("HPI: ,The patient" -> "The patient").
 """
-from typing import Iterable, List, Optional, Sequence
+from typing import Iterable, List, Optional, Sequence, cast
 
 import numpy
 from spacy.attrs import SENT_START
 from spacy.language import Language
 from spacy.tokens import Doc
+from thinc.types import Ints2d
 
 FINAL = {".", "!", "?", "...", "…"}
 CLOSERS = {")", "]", '"', "'", "”", "’"}
@@ -32,7 +33,8 @@ BULLETS = {"-", "*", "•", "–", "·", "+"}
 DEFAULT_TITLES = ("dr", "mr", "mrs", "ms", "st", "prof", "sr", "jr", "mt")
 DEFAULT_ABBREVIATIONS = (
     "approx", "vs", "no", "wt", "ht", "temp", "hr", "pt", "pts", "min", "max", "inc", "etc",
-    "fig", "dept", "cont", "neg", "pos", "avg", "est", "resp", "sec", "mo", "yr", "yrs", "wk", "wks",
+    "fig", "dept", "cont", "neg", "pos", "avg", "est", "resp", "sec",
+    "mo", "yr", "yrs", "wk", "wks",
 )
 
 
@@ -163,7 +165,12 @@ class ClinicalSentences:
                 if _looks_like_start(text) or newlines:
                     starts[i] = True
                 continue
-            if self.newline_breaks and newlines == 1 and _looks_like_start(text) and texts[prev] not in (",", "-"):
+            if (
+                self.newline_breaks
+                and newlines == 1
+                and _looks_like_start(text)
+                and texts[prev] not in (",", "-")
+            ):
                 starts[i] = True
         for i in self._header_starts(texts, space):
             starts[i] = True
@@ -172,7 +179,7 @@ class ClinicalSentences:
     def __call__(self, doc: Doc) -> Doc:
         if len(doc):
             flags = numpy.asarray([1 if s else -1 for s in self.predict_starts(doc)], dtype="int32")
-            doc.from_array([SENT_START], flags.reshape(-1, 1).astype("uint64"))
+            doc.from_array([SENT_START], cast(Ints2d, flags.reshape(-1, 1).astype("uint64")))
         return doc
 
     def pipe(self, stream: Iterable[Doc], *, batch_size: int = 128) -> Iterable[Doc]:

@@ -66,7 +66,9 @@ def _relations_by_entity(doc: Doc) -> Dict[Tuple[int, int, str], List[Dict[str, 
     return table
 
 
-def entity_rows(doc: Doc, doc_id: Any = None, *, spans_key: Optional[str] = None) -> List[Dict[str, Any]]:
+def entity_rows(
+    doc: Doc, doc_id: Any = None, *, spans_key: Optional[str] = None
+) -> List[Dict[str, Any]]:
     """One row per entity of `doc` (or of `doc.spans[spans_key]`)."""
     spans: Sequence[Span] = doc.ents if spans_key is None else list(doc.spans.get(spans_key, []))
     sections = _section_index(doc)
@@ -113,7 +115,7 @@ def to_dataframe(rows_or_docs: Union[Iterable[Dict[str, Any]], Iterable[Doc]]):
     """A pandas DataFrame with the columns in `COLUMNS` (pandas imported here only)."""
     import pandas as pd
 
-    items = list(rows_or_docs)
+    items: List[Any] = list(rows_or_docs)
     if items and isinstance(items[0], Doc):
         items = docs_to_rows(items)
     return pd.DataFrame(items, columns=list(COLUMNS))

@@ -12,7 +12,7 @@ never warned one by one. Entities a rule added carry `span._.clinical_rule`
 (the rule's literal), so users can tell rule entities from model ones.
 """
 from collections import Counter
-from typing import Any, Dict, Iterable, List
+from typing import Any, Dict, Iterable, List, Set
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span
@@ -103,7 +103,7 @@ class ClinicalTargetRules(RuleComponent):
             doc.spans[self.span_group] = group + spans
             self.stats["added"] += len(spans)
             return doc
-        taken = set()
+        taken: Set[int] = set()
         for ent in doc.ents:
             taken.update(range(ent.start, ent.end))
         added, conflicts = [], 0
@@ -132,7 +132,9 @@ class ClinicalTargetRules(RuleComponent):
 @Language.factory(
     "clinical_target_rules",
     assigns=["doc.ents", "span._.clinical_rule", "doc._.rule_conflicts"],
-    default_config={"phrase_matcher_attr": "LOWER", "result_type": "ents", "span_group": "rule_entities"},
+    default_config={
+        "phrase_matcher_attr": "LOWER", "result_type": "ents", "span_group": "rule_entities"
+    },
 )
 def make_clinical_target_rules(
     nlp: Language, name: str, phrase_matcher_attr: str, result_type: str, span_group: str
@@ -143,5 +145,9 @@ def make_clinical_target_rules(
     are saved with the pipeline.
     """
     return ClinicalTargetRules(
-        nlp, name, phrase_matcher_attr=phrase_matcher_attr, result_type=result_type, span_group=span_group
+        nlp,
+        name,
+        phrase_matcher_attr=phrase_matcher_attr,
+        result_type=result_type,
+        span_group=span_group,
     )

@@ -7,7 +7,7 @@ the text given, never copies with shifted offsets.
 """
 import hashlib
 import re
-from typing import Iterator, List, Tuple
+from typing import Iterator, List, Optional, Tuple
 
 _BLANK_LINES = re.compile(r"\n[^\S\n]*\n\s*")
 _SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+|\n")
@@ -72,14 +72,14 @@ def chunk_text(text: str, max_chars: int) -> List[Tuple[int, int]]:
         pieces: List[Tuple[int, int]] = []
         for s, e in _pieces(text, p_start, p_end):
             pieces.extend(_hard_cut(text, s, e, max_chars))
-        cur_start = cur_end = None
+        current: Optional[Tuple[int, int]] = None  # (start, end) of the chunk being grown
         for s, e in pieces:
-            if cur_start is not None and e - cur_start <= max_chars:
-                cur_end = e
+            if current is not None and e - current[0] <= max_chars:
+                current = (current[0], e)
                 continue
-            if cur_start is not None:
-                chunks.append((cur_start, cur_end))
-            cur_start, cur_end = s, e
-        if cur_start is not None:
-            chunks.append((cur_start, cur_end))
+            if current is not None:
+                chunks.append(current)
+            current = (s, e)
+        if current is not None:
+            chunks.append(current)
     return chunks

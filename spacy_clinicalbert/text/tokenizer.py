@@ -28,7 +28,7 @@ the affix rules again on every call: on 500 MTSamples notes 6.1 us a token with 
 without (benchmarks/bench_tokenizer.py). `ClinicalTokenizer` leaves those three rules out, when
 built and when loaded, with the same tokens and attributes.
 """
-from typing import Callable, Dict, Iterable, List
+from typing import Callable, Dict, Iterable, List, cast
 
 from spacy.language import Language
 from spacy.symbols import ORTH
@@ -76,6 +76,8 @@ class ClinicalTokenizer(Tokenizer):
     Loading a pipeline restores the rules it was saved with (older ones include the
     whitespace rules), so they are filtered again after `from_bytes` / `from_disk`.
     """
+
+    rules: Dict[str, List[dict]]  # the Cython base class's property (spaCy ships no stubs)
 
     def from_bytes(self, bytes_data, *, exclude=tuple()) -> "ClinicalTokenizer":
         super().from_bytes(bytes_data, exclude=exclude)
@@ -171,4 +173,5 @@ def blank_clinical(lang: str = "en", placeholder_template: str = "[{type}]") -> 
 
 def explain(nlp: Language, text: str) -> Iterable[tuple]:
     """Which rule produced each token (spaCy's tokenizer.explain), for debugging rules."""
-    return nlp.tokenizer.explain(text)
+    # spaCy types `nlp.tokenizer` as any callable; explain() is the Tokenizer's.
+    return cast(Tokenizer, nlp.tokenizer).explain(text)

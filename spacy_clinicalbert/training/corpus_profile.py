@@ -52,20 +52,26 @@ class CorpusProfile:
     def summary(self) -> str:
         parts = []
         if self.entities:
-            parts.append(f"{len(self.entity_labels)} entity labels in {self.layers.get('entities', 0)} training docs"
+            parts.append(f"{len(self.entity_labels)} entity labels in "
+                         f"{self.layers.get('entities', 0)} training docs"
                          f" ({100 * self.overlap_share:.1f} % overlapping)")
         if self.relations:
-            parts.append(f"{len(self.relation_labels)} relation labels in {self.layers.get('relations', 0)} docs")
+            parts.append(f"{len(self.relation_labels)} relation labels in "
+                         f"{self.layers.get('relations', 0)} docs")
         if self.textcat:
             kind = "exclusive" if self.exclusive else "multi-label"
-            parts.append(f"{len(self.category_labels)} {kind} categories in {self.layers.get('categories', 0)} docs")
+            parts.append(f"{len(self.category_labels)} {kind} categories in "
+                         f"{self.layers.get('categories', 0)} docs")
         return "; ".join(parts) or "nothing to train"
 
 
 def read_stats(corpus: Path) -> dict:
     path = Path(corpus) / "stats.json"
     if not path.exists():
-        raise CorpusError(str(path), "no stats.json: convert the corpus first (python -m spacy_clinicalbert convert)")
+        raise CorpusError(
+            str(path),
+            "no stats.json: convert the corpus first (python -m spacy_clinicalbert convert)",
+        )
     try:
         return json.loads(path.read_text(encoding="utf8"))
     except json.JSONDecodeError as err:
@@ -77,7 +83,9 @@ def profile_corpus(corpus: Path) -> CorpusProfile:
     corpus = Path(corpus)
     stats = read_stats(corpus)
     if "layers" not in stats:
-        raise CorpusError(str(corpus / "stats.json"), "written by an older convert (no 'layers'): convert again")
+        raise CorpusError(
+            str(corpus / "stats.json"), "written by an older convert (no 'layers'): convert again"
+        )
     train = "train"
     layers = dict(stats["layers"].get(train, {}))
     entity_labels = dict(stats["entities"].get(train, {}))
@@ -85,7 +93,10 @@ def profile_corpus(corpus: Path) -> CorpusProfile:
     n_ents = sum(stats["ents"]["total"].values())
     overlap = (n_entities - n_ents) / n_entities if n_entities else 0.0
     cat_positive = dict(stats["cats"].get(train, {}))
-    cat_labels = {label: cat_positive.get(label, 0) for label in stats["cat_labels_annotated"].get(train, {})}
+    cat_labels = {
+        label: cat_positive.get(label, 0)
+        for label in stats["cat_labels_annotated"].get(train, {})
+    }
     positives_per_doc = stats["cats_positive_per_doc"].get(train, {})
     exclusive = len(cat_labels) >= 2 and set(positives_per_doc) == {"1"}
     profile = CorpusProfile(
@@ -109,7 +120,9 @@ def _span_length_quantile(path: Path) -> int:
     from ..corpus.writer import read_docbin
 
     lengths: List[int] = sorted(
-        len(span) for doc in read_docbin(path, spacy.blank("en").vocab) for span in doc.spans.get("entities", [])
+        len(span)
+        for doc in read_docbin(path, spacy.blank("en").vocab)
+        for span in doc.spans.get("entities", [])
     )
     if not lengths:
         return 1

@@ -13,6 +13,7 @@ from ..corpus.records import CorpusError
 from .corpus_profile import CorpusProfile, profile_corpus
 
 HARDWARE = ("cpu", "gpu")
+ENCODER_MODES = ("auto", "fine-tune", "frozen")
 TEMPLATE = Path(__file__).with_name("training.cfg.jinja")
 # Share of the best-model score per task, renormalized over the tasks present.
 TASK_WEIGHTS = {"entities": 0.35, "relations": 0.45, "categories": 0.2}
@@ -38,13 +39,27 @@ def _score_weights(profile: CorpusProfile) -> Dict[str, Optional[float]]:
     return weights
 
 
+def encoder_frozen(profile: CorpusProfile, hardware: str, encoder: str = "auto") -> bool:
+    """Whether the config freezes the encoder. `auto` freezes it on a CPU when documents'
+    categories are all the corpus annotates: there, measured on MTSamples, heads on a frozen
+    encoder (forward only, learning rate 0.03) reached 75.0 accuracy where fine-tuning in the
+    same time had not left the majority class. Token-level layers (entities, relations) need
+    fine-tuning, and a GPU fine-tunes fast enough."""
+    if encoder not in ENCODER_MODES:
+        raise ValueError(f"encoder must be one of {', '.join(ENCODER_MODES)}, got {encoder!r}")
+    if encoder != "auto":
+        return encoder == "frozen"
+    return hardware == "cpu" and bool(profile.textcat) and not (profile.entities or profile.relations)
+
+
 def render_config(profile: CorpusProfile, *, hardware: str = "cpu", base_model: str = DEFAULT_BASE_MODEL,
-                  corpus_path: Optional[str] = None) -> str:
+                  corpus_path: Optional[str] = None, encoder: str = "auto") -> str:
     """The config text for `profile` (CorpusError when the corpus trains nothing)."""
     import jinja2
 
     if hardware not in HARDWARE:
         raise ValueError(f"hardware must be one of {', '.join(HARDWARE)}, got {hardware!r}")
+    frozen = encoder_frozen(profile, hardware, encoder)
     if not (profile.entities or profile.relations or profile.textcat):
         raise CorpusError(
             str(profile.corpus),
@@ -61,6 +76,7 @@ def render_config(profile: CorpusProfile, *, hardware: str = "cpu", base_model: 
         summary=profile.summary(),
         hardware=hardware,
         gpu=hardware == "gpu",
+        frozen=frozen,
         base_model=base_model,
         pipeline=pipeline,
         entities=profile.entities,
@@ -77,10 +93,11 @@ def render_config(profile: CorpusProfile, *, hardware: str = "cpu", base_model: 
 
 
 def init_config(corpus: Union[str, Path], output: Optional[Union[str, Path]] = None, *, hardware: str = "cpu",
-                base_model: str = DEFAULT_BASE_MODEL) -> str:
+                base_model: str = DEFAULT_BASE_MODEL, encoder: str = "auto") -> str:
     """Profile `corpus` (a `convert` output folder), render its config, write it to `output`."""
     profile = profile_corpus(Path(corpus))
-    text = render_config(profile, hardware=hardware, base_model=base_model, corpus_path=str(corpus))
+    text = render_config(profile, hardware=hardware, base_model=base_model, corpus_path=str(corpus),
+                         encoder=encoder)
     if output is not None:
         Path(output).parent.mkdir(parents=True, exist_ok=True)
         Path(output).write_text(text, encoding="utf8")

@@ -8,13 +8,13 @@ after it, covers it; a wordpiece aligns to every token one of its characters bel
 a token's wordpieces from all windows are merged, sorted and counted once. Tests compare
 the result with spacy-transformers' on real notes.
 """
-from typing import List, Sequence
+from typing import Dict, List, Sequence, cast
 from weakref import WeakKeyDictionary
 
 import numpy
 from spacy.attrs import IDX, LENGTH
-from spacy.tokens import Span
-from thinc.types import Ragged
+from spacy.tokens import Doc, Span
+from thinc.types import Ints1d, Ragged
 
 
 def align_windows(spans: Sequence[Span], offset_mapping: numpy.ndarray) -> Ragged:
@@ -24,7 +24,8 @@ def align_windows(spans: Sequence[Span], offset_mapping: numpy.ndarray) -> Ragge
     offsets = numpy.asarray(offset_mapping, dtype="int64")
     if len(spans) != len(offsets):
         raise ValueError(f"Cannot align {len(spans)} windows with {len(offsets)} offset rows.")
-    docs, doc_index = [], {}
+    docs: List[Doc] = []
+    doc_index: Dict[int, int] = {}
     for span in spans:
         if id(span.doc) not in doc_index:
             doc_index[id(span.doc)] = len(docs)
@@ -32,7 +33,9 @@ def align_windows(spans: Sequence[Span], offset_mapping: numpy.ndarray) -> Ragge
     token_starts, token_ends, char_base = _token_char_ranges(docs)
     n_tokens = len(token_starts)
     if len(spans) == 0:
-        return Ragged(numpy.zeros((0,), dtype="i"), numpy.zeros((n_tokens,), dtype="i"))
+        # thinc's array types are protocols that numpy's stubs do not match; the arrays do.
+        empty = cast(Ints1d, numpy.zeros((0,), dtype="i"))
+        return Ragged(empty, cast(Ints1d, numpy.zeros((n_tokens,), dtype="i")))
     n_windows, width = offsets.shape[:2]
     window_base = numpy.array(
         [char_base[doc_index[id(span.doc)]] + span.start_char for span in spans], dtype="int64"
@@ -48,7 +51,7 @@ def align_windows(spans: Sequence[Span], offset_mapping: numpy.ndarray) -> Ragge
     pairs = numpy.unique(token_of_char[covered] * (n_windows * width) + wordpiece_of_char[covered])
     tokens, wordpieces = numpy.divmod(pairs, n_windows * width)
     lengths = numpy.bincount(tokens, minlength=n_tokens)
-    return Ragged(wordpieces.astype("i"), lengths.astype("i"))
+    return Ragged(cast(Ints1d, wordpieces.astype("i")), cast(Ints1d, lengths.astype("i")))
 
 
 def _token_char_ranges(docs) -> tuple:

@@ -32,15 +32,18 @@ def _gpu_in_use() -> bool:
     return isinstance(get_current_ops(), CupyOps)
 
 
+# The dict defaults below stay dicts (B006 ignored): spaCy writes a registered
+# function's defaults into filled configs, as spacy-transformers' own do, and the
+# functions only ever copy them.
 @registry.architectures("spacy-clinicalbert.ClinicalBertTransformer.v2")
 def clinicalbert_transformer_v2(
     name: str,
     get_spans: Callable[[List[Doc]], List[List[Span]]],
     max_length: int = 512,
-    tokenizer_config: Dict = {"use_fast": True},
-    transformer_config: Dict = {},
+    tokenizer_config: Dict = {"use_fast": True},  # noqa: B006
+    transformer_config: Dict = {},  # noqa: B006
     mixed_precision: Optional[bool] = None,
-    grad_scaler_config: Dict = {},
+    grad_scaler_config: Dict = {},  # noqa: B006
     inference_chunk_wordpieces: int = 2048,
 ) -> TransformerModel:
     """Build the encoder over the windows `get_spans` makes.
@@ -80,10 +83,10 @@ def clinicalbert_transformer_v1(
     max_length: int = 512,
     window: int = 96,
     stride: int = 72,
-    tokenizer_config: Dict = {"use_fast": True},
-    transformer_config: Dict = {},
+    tokenizer_config: Dict = {"use_fast": True},  # noqa: B006
+    transformer_config: Dict = {},  # noqa: B006
     mixed_precision: Optional[bool] = None,
-    grad_scaler_config: Dict = {},
+    grad_scaler_config: Dict = {},  # noqa: B006
     inference_chunk_wordpieces: int = 2048,
 ) -> TransformerModel:
     """v2 over wordpiece-checked windows of `window` tokens every `stride` tokens, each

@@ -81,7 +81,7 @@ def _pool_forward(model: Model, trf_datas: List[TransformerData], is_train: bool
 
     def backprop(d_outputs: List[Floats2d]) -> List[TransformerData]:
         d_trf_datas: List[TransformerData] = []
-        for trf_data, hidden, d_output, matrix in zip(trf_datas, hiddens, d_outputs, matrices):
+        for trf_data, hidden, d_output, matrix in zip(trf_datas, hiddens, d_outputs, matrices, strict=False):
             if hidden is None:  # as spacy-transformers: zero-length docs send no gradient
                 continue
             if matrix is None:

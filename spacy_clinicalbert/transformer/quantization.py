@@ -149,7 +149,7 @@ class _LastHidden(torch.nn.Module):
     def forward(self, *args):
         # The class's forward: what is traced must not depend on length sorting.
         stock = upstream.class_forward(self.inner)
-        return stock(**dict(zip(self.names, args)), return_dict=True).last_hidden_state
+        return stock(**dict(zip(self.names, args, strict=False)), return_dict=True).last_hidden_state
 
 
 class _DropOrtQuantizerHints(logging.Filter):

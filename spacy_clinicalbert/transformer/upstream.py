@@ -35,7 +35,6 @@ from spacy_transformers.pipeline_component import install_extensions
 # spacy-transformers 1.4.0: cuts windows longer than the model maximum and their alignment
 # (spacy_transformers.truncate, undocumented); our forward applies it as the stock one does.
 from spacy_transformers.truncate import truncate_oversize_splits
-
 from thinc.api import Model
 
 # (module, dotted attribute) pairs that the functions below and the imports above rely on.

@@ -85,10 +85,10 @@ class WordpieceWindows:
         strings = docs[0].vocab.strings
         texts = [strings[orth] for orth in orths]
         if tokenizer is None:
-            self._counts.update((orth, len(text.strip())) for orth, text in zip(orths, texts))
+            self._counts.update((orth, len(text.strip())) for orth, text in zip(orths, texts, strict=True))
             return
         encoded = tokenizer(texts, add_special_tokens=False)["input_ids"]
-        self._counts.update((orth, len(ids)) for orth, ids in zip(orths, encoded))
+        self._counts.update((orth, len(ids)) for orth, ids in zip(orths, encoded, strict=True))
 
     def _doc_windows(self, doc: Doc, tokenizer, budget: int) -> List[Span]:
         if len(doc) == 0:
