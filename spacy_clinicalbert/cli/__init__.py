@@ -12,8 +12,8 @@ import typer
 
 app = typer.Typer(
     name="spacy_clinicalbert",
-    help="ClinicalBERT for spaCy: fetch models, convert corpora, continue pretraining the encoder on "
-    "clinical text, check data, add rules, evaluate, package.",
+    help="ClinicalBERT for spaCy: fetch models, convert corpora, continue pretraining the encoder "
+    "on clinical text, check data, add rules, evaluate, package.",
     no_args_is_help=True,
     add_completion=False,
 )
@@ -30,7 +30,9 @@ def hidden_alias(old: str, new: str, command: Callable[..., Any], **settings: An
         return command(*args, **kwargs)
 
     doc = inspect.cleandoc(command.__doc__ or "")
-    app.command(old, hidden=True, help=f"Old name of `{new}`, kept for scripts.\n\n{doc}", **settings)(alias)
+    app.command(
+        old, hidden=True, help=f"Old name of `{new}`, kept for scripts.\n\n{doc}", **settings
+    )(alias)
 
 
 # Each command module registers itself on `app` when imported (after `app` exists).

@@ -16,8 +16,20 @@ from . import app
 
 @app.command("add-rules")
 def add_rules_cli(
-    model_dir: Path = typer.Argument(..., help="Trained pipeline folder (e.g. training/model-best).", exists=True, file_okay=False),
-    rules_config: Path = typer.Argument(..., help="Config whose [nlp] pipeline lists the rule components to add, each with a [components.NAME] block (e.g. configs/rules.cfg); [initialize.components.NAME] settings are passed to their initialize.", exists=True, dir_okay=False),
+    model_dir: Path = typer.Argument(
+        ...,
+        help="Trained pipeline folder (e.g. training/model-best).",
+        exists=True,
+        file_okay=False,
+    ),
+    rules_config: Path = typer.Argument(
+        ...,
+        help="Config whose [nlp] pipeline lists the rule components to add, each with a "
+        "[components.NAME] block (e.g. configs/rules.cfg); [initialize.components.NAME] settings "
+        "are passed to their initialize.",
+        exists=True,
+        dir_okay=False,
+    ),
     output_dir: Path = typer.Argument(..., help="Folder to save the combined pipeline to."),
 ):
     """Add the rule components of RULES_CONFIG (sentences, target rules, sections,

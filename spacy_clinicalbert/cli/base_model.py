@@ -10,10 +10,26 @@ from . import app
 
 @app.command("base-model")
 def base_model_cli(
-    name: str = typer.Argument(..., help="Base model: hub id (emilyalsentzer/Bio_ClinicalBERT), local folder, or alias (clinicalbert, minilm-offline)."),
-    link: Path = typer.Argument(..., help="Path of a symlink to create to the resolved model folder (e.g. models/base); later steps use this stable path."),
-    on_missing: str = typer.Option("stop", "--on-missing", help="When the base model cannot be had (offline, not cached): 'stop' with a message that says how to continue, or 'fallback' to the packaged MiniLM encoder, loudly warned about and recorded in meta.json."),
-    timeout: float = typer.Option(3.0, "--timeout", help="Seconds to wait for the hub before calling it unreachable."),
+    name: str = typer.Argument(
+        ...,
+        help="Base model: hub id (emilyalsentzer/Bio_ClinicalBERT), local folder, or alias "
+        "(clinicalbert, minilm-offline).",
+    ),
+    link: Path = typer.Argument(
+        ...,
+        help="Path of a symlink to create to the resolved model folder (e.g. models/base); later "
+        "steps use this stable path.",
+    ),
+    on_missing: str = typer.Option(
+        "stop",
+        "--on-missing",
+        help="When the base model cannot be had (offline, not cached): 'stop' with a message that "
+        "says how to continue, or 'fallback' to the packaged MiniLM encoder, loudly warned about "
+        "and recorded in meta.json.",
+    ),
+    timeout: float = typer.Option(
+        3.0, "--timeout", help="Seconds to wait for the hub before calling it unreachable."
+    ),
 ):
     """Find the base model (local folder, HF cache, hub) and record which one is used.
 

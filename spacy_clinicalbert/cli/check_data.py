@@ -1,4 +1,6 @@
-"""`python -m spacy_clinicalbert check-data CORPUS_DIR [--config CFG] [--strict]`: fit to train on?"""
+"""`python -m spacy_clinicalbert check-data CORPUS_DIR [--config CFG] [--strict]`:
+fit to train on?"""
+
 from pathlib import Path
 from typing import List, Optional
 
@@ -10,9 +12,23 @@ from . import app
 
 @app.command("check-data")
 def check_data_cli(
-    corpus_dir: Path = typer.Argument(..., metavar="CORPUS_DIR", help="Folder written by `convert-corpus`: train.spacy, dev.spacy, test.spacy (any other .spacy file there is checked as one more split)."),
-    config: Optional[Path] = typer.Option(None, "--config", "-c", help="Training config to check against: which components it trains (so which layers train must annotate), the encoder window, spancat's suggester sizes and the clinical_relations candidate settings. Without it: window 96 and the candidate factory defaults."),
-    strict: bool = typer.Option(False, "--strict", help="Exit 1 on warnings too, not only on errors (for CI)."),
+    corpus_dir: Path = typer.Argument(
+        ...,
+        metavar="CORPUS_DIR",
+        help="Folder written by `convert-corpus`: train.spacy, dev.spacy, test.spacy (any other "
+        ".spacy file there is checked as one more split).",
+    ),
+    config: Optional[Path] = typer.Option(
+        None,
+        "--config",
+        "-c",
+        help="Training config to check against: which components it trains (so which layers train "
+        "must annotate), the encoder window, spancat's suggester sizes and the clinical_relations "
+        "candidate settings. Without it: window 96 and the candidate factory defaults.",
+    ),
+    strict: bool = typer.Option(
+        False, "--strict", help="Exit 1 on warnings too, not only on errors (for CI)."
+    ),
 ):
     """Check a converted corpus before training, like `spacy debug data` but over
     the annotation layers: docs and labels per layer and split, labels missing from

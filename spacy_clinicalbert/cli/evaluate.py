@@ -9,14 +9,43 @@ from . import app
 
 @app.command("evaluate")
 def evaluate_cli(
-    model: str = typer.Argument(..., help="Pipeline to evaluate: an installed package name or a saved pipeline folder."),
-    data_path: Path = typer.Argument(..., help="Gold data: a .spacy DocBin (e.g. corpus/test.spacy); relations and categories are read from it."),
-    output_dir: Path = typer.Option(Path("metrics"), "--output", "-o", help="Folder for metrics.json, report.md and the PNG plots (created if missing)."),
-    gpu_id: int = typer.Option(-1, "--gpu-id", "-g", help="GPU to run the pipeline on; -1 runs on CPU."),
-    batch_size: int = typer.Option(32, "--batch-size", "-b", help="Docs per batch given to nlp.pipe (also the batch size of the speed figure)."),
-    cats_mode: str = typer.Option("auto", "--cats-mode", help="Categories: exclusive (argmax), multilabel (threshold) or auto (exclusive when every gold doc has exactly one positive label)."),
-    threshold: float = typer.Option(0.5, "--threshold", help="Multi-label categories: a label is predicted when its score is at least this."),
-    plots: bool = typer.Option(True, "--plots/--no-plots", help="Draw the PNG plots (confusion matrix, per-label F1 bars)."),
+    model: str = typer.Argument(
+        ..., help="Pipeline to evaluate: an installed package name or a saved pipeline folder."
+    ),
+    data_path: Path = typer.Argument(
+        ...,
+        help="Gold data: a .spacy DocBin (e.g. corpus/test.spacy); relations and categories are "
+        "read from it.",
+    ),
+    output_dir: Path = typer.Option(
+        Path("metrics"),
+        "--output",
+        "-o",
+        help="Folder for metrics.json, report.md and the PNG plots (created if missing).",
+    ),
+    gpu_id: int = typer.Option(
+        -1, "--gpu-id", "-g", help="GPU to run the pipeline on; -1 runs on CPU."
+    ),
+    batch_size: int = typer.Option(
+        32,
+        "--batch-size",
+        "-b",
+        help="Docs per batch given to nlp.pipe (also the batch size of the speed figure).",
+    ),
+    cats_mode: str = typer.Option(
+        "auto",
+        "--cats-mode",
+        help="Categories: exclusive (argmax), multilabel (threshold) or auto (exclusive when every "
+        "gold doc has exactly one positive label).",
+    ),
+    threshold: float = typer.Option(
+        0.5,
+        "--threshold",
+        help="Multi-label categories: a label is predicted when its score is at least this.",
+    ),
+    plots: bool = typer.Option(
+        True, "--plots/--no-plots", help="Draw the PNG plots (confusion matrix, per-label F1 bars)."
+    ),
 ):
     """Evaluate a pipeline on a gold DocBin: entity and relation P/R/F1 per label
     (relations end to end, beside the all-pairs floor), category accuracy, macro-F1

@@ -12,13 +12,31 @@ from . import app
 
 @app.command("package")
 def package_cli(
-    model_dir: Path = typer.Argument(..., help="Trained pipeline folder (e.g. training/model-best).", exists=True, file_okay=False),
+    model_dir: Path = typer.Argument(
+        ...,
+        help="Trained pipeline folder (e.g. training/model-best).",
+        exists=True,
+        file_okay=False,
+    ),
     output_dir: Path = typer.Argument(..., help="Folder for the package; created if missing."),
-    name: str = typer.Option("en_clinicalbert", "--name", help="Package name, language prefix included."),
+    name: str = typer.Option(
+        "en_clinicalbert", "--name", help="Package name, language prefix included."
+    ),
     version: str = typer.Option("0.1.0", "--version", help="Package version."),
-    base_info: Optional[Path] = typer.Option(None, "--base-info", help="JSON written by `base-model` (which base model was used)."),
-    corpus_stats: Optional[Path] = typer.Option(None, "--corpus-stats", help="stats.json written by `convert-corpus` (the data the model saw)."),
-    pretrain_info: Optional[Path] = typer.Option(None, "--pretrain-info", help="JSON record written by `domain-pretrain` (pretraining.json in its output folder), if the encoder was domain-pretrained."),
+    base_info: Optional[Path] = typer.Option(
+        None, "--base-info", help="JSON written by `base-model` (which base model was used)."
+    ),
+    corpus_stats: Optional[Path] = typer.Option(
+        None,
+        "--corpus-stats",
+        help="stats.json written by `convert-corpus` (the data the model saw).",
+    ),
+    pretrain_info: Optional[Path] = typer.Option(
+        None,
+        "--pretrain-info",
+        help="JSON record written by `domain-pretrain` (pretraining.json in its output folder), if "
+        "the encoder was domain-pretrained.",
+    ),
 ):
     """Build a wheel with `spacy package`, recording provenance in meta.json.
 
@@ -43,10 +61,21 @@ def package_cli(
 
 @app.command("smoke-test")
 def smoke_test_cli(
-    packages_dir: Path = typer.Argument(..., help="Folder holding the built wheel (searched recursively).", exists=True, file_okay=False),
+    packages_dir: Path = typer.Argument(
+        ...,
+        help="Folder holding the built wheel (searched recursively).",
+        exists=True,
+        file_okay=False,
+    ),
     name: str = typer.Option("en_clinicalbert", "--name", help="Package name to install and load."),
-    text: Optional[str] = typer.Option(None, "--text", help="Note to annotate (default: a short synthetic note)."),
-    install: bool = typer.Option(True, "--install/--no-install", help="pip install the newest wheel first (no index, no dependencies)."),
+    text: Optional[str] = typer.Option(
+        None, "--text", help="Note to annotate (default: a short synthetic note)."
+    ),
+    install: bool = typer.Option(
+        True,
+        "--install/--no-install",
+        help="pip install the newest wheel first (no index, no dependencies).",
+    ),
 ):
     """Install the wheel and run spacy.load(NAME) on a note in a fresh, offline process."""
     from ..packaging.smoke import NOTE, annotate_offline, find_wheel, install_wheel

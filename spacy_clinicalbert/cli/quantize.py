@@ -15,12 +15,34 @@ from . import app
 
 @app.command("quantize")
 def quantize_cli(
-    pipeline: Path = typer.Argument(..., help="A saved spaCy pipeline folder with a clinicalbert (or transformer) component.", exists=True, file_okay=False),
-    output: Path = typer.Argument(..., help="File to write the int8 ONNX encoder to (e.g. encoder.int8.onnx); OUTPUT.json records which fp32 weights it came from."),
-    pipe_name: Optional[str] = typer.Option(None, "--pipe", help="Transformer pipe to quantize when the pipeline has several."),
-    per_channel: bool = typer.Option(True, "--per-channel/--per-tensor", help="Int8 scales per output channel (keeps accuracy, measured) or one per weight matrix."),
-    check_texts: Optional[Path] = typer.Option(None, "--check-texts", help="Plain text file, one text per line: compare int8 with fp32 on them (token-vector cosine, words/s)."),
-    threads: int = typer.Option(0, "--threads", help="Threads for the speed check (0: torch's current setting)."),
+    pipeline: Path = typer.Argument(
+        ...,
+        help="A saved spaCy pipeline folder with a clinicalbert (or transformer) component.",
+        exists=True,
+        file_okay=False,
+    ),
+    output: Path = typer.Argument(
+        ...,
+        help="File to write the int8 ONNX encoder to (e.g. encoder.int8.onnx); OUTPUT.json records "
+        "which fp32 weights it came from.",
+    ),
+    pipe_name: Optional[str] = typer.Option(
+        None, "--pipe", help="Transformer pipe to quantize when the pipeline has several."
+    ),
+    per_channel: bool = typer.Option(
+        True,
+        "--per-channel/--per-tensor",
+        help="Int8 scales per output channel (keeps accuracy, measured) or one per weight matrix.",
+    ),
+    check_texts: Optional[Path] = typer.Option(
+        None,
+        "--check-texts",
+        help="Plain text file, one text per line: compare int8 with fp32 on them (token-vector "
+        "cosine, words/s).",
+    ),
+    threads: int = typer.Option(
+        0, "--threads", help="Threads for the speed check (0: torch's current setting)."
+    ),
 ):
     """Export the encoder to ONNX, quantize its weights to int8 and save it.
 
@@ -41,11 +63,15 @@ def quantize_cli(
         info = save_int8_onnx(nlp, output, pipe_name=pipe_name, per_channel=per_channel)
     except QuantizationError as err:
         msg.fail("Cannot quantize", str(err), exits=1)
-    msg.good(f"Wrote {output} ({info['bytes'] / 1e6:.1f} MB) in {time.perf_counter() - started:.1f}s",
-             f"fp32 fingerprint {info['fp32_fingerprint'][:12]}... in {output.name}.json")
+    msg.good(
+        f"Wrote {output} ({info['bytes'] / 1e6:.1f} MB) in {time.perf_counter() - started:.1f}s",
+        f"fp32 fingerprint {info['fp32_fingerprint'][:12]}... in {output.name}.json",
+    )
     if check_texts is None:
         return
-    texts = [line.strip() for line in check_texts.read_text(encoding="utf8").splitlines() if line.strip()]
+    texts = [
+        line.strip() for line in check_texts.read_text(encoding="utf8").splitlines() if line.strip()
+    ]
     if not texts:
         msg.fail(f"{check_texts} has no non-empty lines", exits=1)
     if threads:
@@ -109,20 +135,22 @@ def hidden_state_agreement(reference: List, other: List) -> Dict[str, float]:
     per real wordpiece (mean, 1st percentile) and per doc (mean of its wordpieces)."""
     import numpy
 
-    piece_cos, doc_cos = [], []
+    piece_cos: List[float] = []
+    doc_cos: List[float] = []
     for a, b in zip(reference, other, strict=False):
         x = numpy.asarray(a.model_output.last_hidden_state)
         y = numpy.asarray(b.model_output.last_hidden_state)
         mask = numpy.asarray(a.wordpieces.attention_mask).astype(bool)
         xs, ys = x[mask], y[mask]
-        piece_cos.extend((xs * ys).sum(-1) / (numpy.linalg.norm(xs, axis=-1) * numpy.linalg.norm(ys, axis=-1) + 1e-9))
+        norms = numpy.linalg.norm(xs, axis=-1) * numpy.linalg.norm(ys, axis=-1)
+        piece_cos.extend((xs * ys).sum(-1) / (norms + 1e-9))
         for doc_a, doc_b in zip(a.doc_data, b.doc_data, strict=False):
             u = numpy.asarray(doc_a.model_output.last_hidden_state).reshape(-1, x.shape[-1]).mean(0)
             v = numpy.asarray(doc_b.model_output.last_hidden_state).reshape(-1, x.shape[-1]).mean(0)
             doc_cos.append(float(u @ v / (numpy.linalg.norm(u) * numpy.linalg.norm(v) + 1e-9)))
-    piece_cos = numpy.asarray(piece_cos)
+    pieces = numpy.asarray(piece_cos)
     return {
-        "wordpiece_cosine_mean": float(piece_cos.mean()),
-        "wordpiece_cosine_p01": float(numpy.percentile(piece_cos, 1)),
+        "wordpiece_cosine_mean": float(pieces.mean()),
+        "wordpiece_cosine_p01": float(numpy.percentile(pieces, 1)),
         "doc_cosine_min": float(min(doc_cos)), "doc_cosine_mean": float(numpy.mean(doc_cos)),
     }

@@ -20,7 +20,9 @@ if TYPE_CHECKING:
 TEXT_SUFFIXES = {".txt", ".text"}
 
 
-def _records(path: Path, text_field: str, id_field: str, stats: "ReadStats") -> Iterator[Tuple[str, str]]:
+def _records(
+    path: Path, text_field: str, id_field: str, stats: "ReadStats"
+) -> Iterator[Tuple[str, str]]:
     """(id, text) pairs from a folder of .txt files, a .txt file, JSONL or CSV.
 
     Ids: the file's path (in the folder) or name; else the `id_field` of a record,
@@ -46,27 +48,43 @@ def _records(path: Path, text_field: str, id_field: str, stats: "ReadStats") -> 
             for note in read_csv(path, stats, text_field, id_field):
                 yield note.id or str(note.number + 1), note.text
         else:
-            msg.fail(f"{path}: unsupported input; use a folder of .txt files, .txt, .jsonl or .csv", exits=1)
+            msg.fail(
+                f"{path}: unsupported input; use a folder of .txt files, .txt, .jsonl or .csv",
+                exits=1,
+            )
     except CorpusError as err:
-        if err.problem.startswith(f"no field '{text_field}'"):  # said in this command's words, as before
+        # said in this command's words, as before
+        if err.problem.startswith(f"no field '{text_field}'"):
             msg.fail(f"{err.where}: no '{text_field}' field (set --text-field)", exits=1)
         msg.fail(str(err), exits=1)
 
 
 @app.command("table")
 def table_cli(
-    pipeline: str = typer.Argument(..., help="Pipeline to run: a package name or a saved pipeline folder."),
+    pipeline: str = typer.Argument(
+        ..., help="Pipeline to run: a package name or a saved pipeline folder."
+    ),
     input_path: Path = typer.Argument(
-        ..., help="Notes: a folder of .txt files, one .txt file, JSONL (one object per line) or CSV.", exists=True
+        ...,
+        help="Notes: a folder of .txt files, one .txt file, JSONL (one object per line) or CSV.",
+        exists=True,
     ),
     output_path: Path = typer.Argument(
-        ..., help="Where to write the rows: .jsonl (nested relations) or .csv (relations as JSON text)."
+        ...,
+        help="Where to write the rows: .jsonl (nested relations) or .csv (relations as JSON text).",
     ),
-    text_field: str = typer.Option("text", "--text-field", help="JSONL field or CSV column holding the note text."),
-    id_field: str = typer.Option("id", "--id-field", help="JSONL field or CSV column holding the note id "
-                                 "(default: the line or row number)."),
+    text_field: str = typer.Option(
+        "text", "--text-field", help="JSONL field or CSV column holding the note text."
+    ),
+    id_field: str = typer.Option(
+        "id",
+        "--id-field",
+        help="JSONL field or CSV column holding the note id (default: the line or row number).",
+    ),
     spans_key: Optional[str] = typer.Option(
-        None, "--spans-key", help="Tabulate doc.spans[KEY] instead of doc.ents (e.g. a rule span group)."
+        None,
+        "--spans-key",
+        help="Tabulate doc.spans[KEY] instead of doc.ents (e.g. a rule span group).",
     ),
     batch_size: int = typer.Option(8, "--batch-size", help="Notes per batch given to nlp.pipe."),
     limit: int = typer.Option(0, "--limit", help="Stop after this many notes (0: all)."),
@@ -102,7 +120,9 @@ def table_cli(
         if output_path.suffix == ".csv":
             writer = csv.DictWriter(handle, fieldnames=list(COLUMNS))
             writer.writeheader()
-        for i, doc in enumerate(tqdm(nlp.pipe(texts(), batch_size=batch_size), desc="notes", unit="note")):
+        for i, doc in enumerate(
+            tqdm(nlp.pipe(texts(), batch_size=batch_size), desc="notes", unit="note")
+        ):
             for row in entity_rows(doc, ids[i], spans_key=spans_key):
                 if writer is None:
                     handle.write(json.dumps(row, ensure_ascii=False) + "\n")

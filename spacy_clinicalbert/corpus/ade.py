@@ -97,7 +97,9 @@ def _entity_id(
     return entities[key].id
 
 
-def read_ade(path: Path, stats: ConversionStats, *, on_invalid: str = "error") -> Iterator[AnnotatedText]:
+def read_ade(
+    path: Path, stats: ConversionStats, *, on_invalid: str = "error"
+) -> Iterator[AnnotatedText]:
     folder = Path(path)
     if not folder.is_dir():
         raise CorpusError(str(folder), "ADE input must be the folder holding " + ", ".join(FILES))
@@ -115,7 +117,9 @@ def read_ade(path: Path, stats: ConversionStats, *, on_invalid: str = "error") -
         where = rows[0][4]
         if not shifts:
             if on_invalid == "error":
-                raise CorpusError(where, f"no single shift maps all mentions of PMID {pmid} onto the sentence")
+                raise CorpusError(
+                    where, f"no single shift maps all mentions of PMID {pmid} onto the sentence"
+                )
             stats.omit("ade_sentence_without_shift", where)
             continue
         if len(shifts) > 1:

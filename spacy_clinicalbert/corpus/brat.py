@@ -57,7 +57,9 @@ def find_pairs(path: Path, on_invalid: str, stats: ConversionStats) -> List[Path
     for txt in texts:
         if not txt.with_suffix(".ann").exists():
             if on_invalid == "error":
-                raise CorpusError(str(txt), f"missing annotation file {txt.with_suffix('.ann').name}")
+                raise CorpusError(
+                    str(txt), f"missing annotation file {txt.with_suffix('.ann').name}"
+                )
             stats.omit("brat_txt_without_ann", str(txt))
             continue
         out.append(txt)
@@ -73,7 +75,9 @@ def parse_ann(ann_path: Path, text: str, doc_id: str, on_invalid: str, stats: Co
 
     def bad(where: str, problem: str) -> None:
         if on_invalid == "error":
-            raise CorpusError(where, problem + " (use --on-invalid skip to count and skip such lines)")
+            raise CorpusError(
+                where, problem + " (use --on-invalid skip to count and skip such lines)"
+            )
         stats.omit("brat_invalid_line", where)
 
     lines = read_text(ann_path, newline="").split("\n")
@@ -93,7 +97,11 @@ def parse_ann(ann_path: Path, text: str, doc_id: str, on_invalid: str, stats: Co
                 continue
             label, _, offsets = fields[1].partition(" ")
             if not _OFFSETS.match(offsets):
-                bad(where, f"entity {ident} has malformed offsets {offsets!r} (expected 'start end[;start end]')")
+                bad(
+                    where,
+                    f"entity {ident} has malformed offsets {offsets!r} "
+                    "(expected 'start end[;start end]')",
+                )
                 continue
             pairs = (part.split() for part in offsets.split(";"))  # _OFFSETS: "start end" each
             frags = [(int(start), int(end)) for start, end in pairs]
@@ -132,7 +140,9 @@ def parse_ann(ann_path: Path, text: str, doc_id: str, on_invalid: str, stats: Co
             if len(parts) not in (2, 3):
                 bad(where, f"attribute line needs 'Name Tx [Value]': {line!r}")
                 continue
-            attributes.append(AttributeAnn(parts[1], parts[0], parts[2] if len(parts) == 3 else None, where))
+            attributes.append(
+                AttributeAnn(parts[1], parts[0], parts[2] if len(parts) == 3 else None, where)
+            )
         elif kind == "E" and re.fullmatch(r"E\d+", ident):
             parts = fields[1].split() if len(fields) > 1 else []
             if not parts or ":" not in parts[0]:
@@ -150,7 +160,11 @@ def parse_ann(ann_path: Path, text: str, doc_id: str, on_invalid: str, stats: Co
             stats.note("brat_notes", where)
         elif kind == "N" and re.fullmatch(r"N\d+", ident):
             stats.note("brat_normalizations", where)
-        elif last_entity is not None and last_entity.text is not None and _continues(last_entity, line, text):
+        elif (
+            last_entity is not None
+            and last_entity.text is not None
+            and _continues(last_entity, line, text)
+        ):
             last_entity.text += "\n" + line
             stats.repair("brat_multiline_text_joined", where)
             continue
@@ -183,7 +197,9 @@ def read_brat(
     for txt in find_pairs(Path(path), on_invalid, stats):
         text = read_text(txt, newline="")
         doc_id = txt.stem
-        entities, relations, attributes = parse_ann(txt.with_suffix(".ann"), text, doc_id, on_invalid, stats)
+        entities, relations, attributes = parse_ann(
+            txt.with_suffix(".ann"), text, doc_id, on_invalid, stats
+        )
         records.append(AnnotatedText(
             id=doc_id,
             text=text,

@@ -553,7 +553,9 @@ class Judge:
         splits = list(self.scan.splits.values())
         for layer, title in LABEL_TITLES:
             # categories: the labels annotated, the counts positive
-            shown = [s.cat_positive if layer == CATEGORIES else _label_counts(s, layer) for s in splits]
+            shown = [
+                s.cat_positive if layer == CATEGORIES else _label_counts(s, layer) for s in splits
+            ]
             labels = sorted(set().union(*[_label_counts(s, layer) for s in splits]))
             rows.extend([title, label] + [n.get(label, 0) for n in shown] for label in labels)
             self._label_warnings(layer, labels)
@@ -665,7 +667,8 @@ class Judge:
     def _reach_table(self, rs: RelationSettings, reaches: List[Reach]) -> None:
         rows: List[List[Any]] = [
             ["gold relations"] + [r.gold for r in reaches],
-            ["unreachable"] + [f"{r.n_unreachable} ({_pct(r.n_unreachable, r.gold)})" for r in reaches],
+            ["unreachable"]
+            + [f"{r.n_unreachable} ({_pct(r.n_unreachable, r.gold)})" for r in reaches],
         ]
         for reason in sorted({reason for r in reaches for reason in r.unreachable}):
             counts = [r.unreachable.get(reason, Finding()).count for r in reaches]

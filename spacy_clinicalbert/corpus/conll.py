@@ -22,7 +22,9 @@ SCHEMES = ("auto", "iob", "iob2", "biluo")
 Token = Tuple[str, str, str, bool]  # word, tag, where, starts a sentence
 
 
-def _documents(path: Path, token_column: int, tag_column: int, on_invalid: str, stats) -> List[List[Token]]:
+def _documents(
+    path: Path, token_column: int, tag_column: int, on_invalid: str, stats
+) -> List[List[Token]]:
     docs: List[List[Token]] = [[]]
     saw_docstart = False
     sentence_start = True
@@ -44,7 +46,9 @@ def _documents(path: Path, token_column: int, tag_column: int, on_invalid: str, 
         except IndexError:
             if on_invalid == "error":
                 raise CorpusError(
-                    where, f"line has {len(cols)} columns; token column {token_column} / tag column {tag_column} missing"
+                    where,
+                    f"line has {len(cols)} columns; token column {token_column} / tag column "
+                    f"{tag_column} missing",
                 ) from None
             stats.omit("conll_invalid_line", where)
             continue
@@ -72,7 +76,9 @@ def _detect(tags: List[str]) -> str:
     return "iob"
 
 
-def decode_tags(tokens: List[Token], scheme: str, stats: ConversionStats) -> List[Tuple[int, int, str, str]]:
+def decode_tags(
+    tokens: List[Token], scheme: str, stats: ConversionStats
+) -> List[Tuple[int, int, str, str]]:
     """(start token, end token, label, where) of each entity."""
     spans = []
     current: Optional[List] = None  # [start, label, where]
@@ -80,20 +86,31 @@ def decode_tags(tokens: List[Token], scheme: str, stats: ConversionStats) -> Lis
         if tag == "O" or tag == "-":
             if current is not None:
                 if scheme == "biluo":
-                    raise CorpusError(where, f"{tag!r} inside the {current[1]} entity opened at {current[2]} (BILUO closes with L-)")
+                    raise CorpusError(
+                        where,
+                        f"{tag!r} inside the {current[1]} entity opened at {current[2]} (BILUO "
+                        "closes with L-)",
+                    )
                 spans.append((current[0], i, current[1], current[2]))
                 current = None
             continue
         prefix, sep, label = tag.partition("-")
         if not sep or prefix not in ("B", "I", "L", "U", "E", "S") or not label:
-            raise CorpusError(where, f"unknown tag {tag!r} (expected O or B-/I-{'/L-/U-' if scheme == 'biluo' else ''}LABEL)")
+            raise CorpusError(
+                where,
+                f"unknown tag {tag!r} (expected O or "
+                f"B-/I-{'/L-/U-' if scheme == 'biluo' else ''}LABEL)",
+            )
         if scheme != "biluo" and prefix in ("L", "U", "E", "S"):
             raise CorpusError(where, f"tag {tag!r} is not valid in the {scheme} scheme")
         continues = current is not None and current[1] == label and not sent_start
         if scheme == "biluo":
             if prefix in ("B", "U"):
                 if current is not None:
-                    raise CorpusError(where, f"{tag!r} starts an entity while {current[1]} (from {current[2]}) is open")
+                    raise CorpusError(
+                        where,
+                        f"{tag!r} starts an entity while {current[1]} (from {current[2]}) is open",
+                    )
                 if prefix == "U":
                     spans.append((i, i + 1, label, where))
                 else:
@@ -130,7 +147,9 @@ def read_conll(
 ) -> Iterator[AnnotatedText]:
     path = Path(path)
     if scheme not in SCHEMES:
-        raise CorpusError(str(path), f"unknown scheme {scheme!r}; choose one of {', '.join(SCHEMES)}")
+        raise CorpusError(
+            str(path), f"unknown scheme {scheme!r}; choose one of {', '.join(SCHEMES)}"
+        )
     files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
     if not path.exists() or not files:
         raise CorpusError(str(path), "input not found")
@@ -151,7 +170,9 @@ def read_conll(
                 offsets.append((pos, pos + len(word)))
                 pos += len(word) + 1
             entities = [
-                EntityAnn(f"{file.stem}:{n}:{s}-{e}", label, [(offsets[s][0], offsets[e - 1][1])], where)
+                EntityAnn(
+                    f"{file.stem}:{n}:{s}-{e}", label, [(offsets[s][0], offsets[e - 1][1])], where
+                )
                 for s, e, label, where in spans
             ]
             yield AnnotatedText(

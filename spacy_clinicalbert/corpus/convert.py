@@ -10,7 +10,7 @@ import time
 from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Sequence, Union
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Union
 
 import spacy
 from spacy.language import Language
@@ -67,16 +67,22 @@ def make_nlp(tokenizer: str = "clinical", lang: str = "en") -> Language:
     return spacy.load(tokenizer)
 
 
-def read_records(fmt: str, input_path: Union[str, Path], stats: ConversionStats, **options) -> List[AnnotatedText]:
+def read_records(
+    fmt: str, input_path: Union[str, Path], stats: ConversionStats, **options
+) -> List[AnnotatedText]:
     if fmt not in READERS:
-        raise CorpusError(str(input_path), f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+        raise CorpusError(
+            str(input_path), f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}"
+        )
     reader = get_reader(fmt)
     try:
         return list(reader(Path(input_path), stats, **options))
     except TypeError as err:
         if "unexpected keyword argument" in str(err):
             name = str(err).rsplit(" ", 1)[-1].strip("'")
-            raise CorpusError(str(input_path), f"option {name!r} is not valid for format {fmt!r}") from None
+            raise CorpusError(
+                str(input_path), f"option {name!r} is not valid for format {fmt!r}"
+            ) from None
         raise
 
 
@@ -99,7 +105,7 @@ def convert(
     split_lists: Optional[Union[str, Path]] = None,
     dev_input: Optional[Union[str, Path]] = None,
     test_input: Optional[Union[str, Path]] = None,
-    complete_layers: Sequence[str] = (),
+    complete_layers: Iterable[str] = (),
     **reader_options,
 ) -> ConversionResult:
     """Convert `input_path` (format `fmt`) to train/dev/test Docs; write them and
@@ -111,7 +117,9 @@ def convert(
     CorpusError on bad input and when nothing in the corpus is annotated."""
     started = time.perf_counter()
     if on_invalid not in INVALID_POLICIES:
-        raise ValueError(f"on_invalid must be one of {', '.join(INVALID_POLICIES)}, got {on_invalid!r}")
+        raise ValueError(
+            f"on_invalid must be one of {', '.join(INVALID_POLICIES)}, got {on_invalid!r}"
+        )
     opts = BuildOptions(alignment, ents_policy, discontinuous, on_mismatch, prepare)
     opts.check()
     if len(ratios) != 3 or abs(sum(ratios) - 1) > 1e-6 or min(ratios) < 0:
@@ -128,11 +136,20 @@ def convert(
     started = time.perf_counter()  # conversion time, without building the tokenizer pipeline
     stats = ConversionStats()
     stats.settings = {
-        "format": fmt, "input": str(input_path), "alignment": alignment, "ents_policy": ents_policy,
-        "discontinuous": discontinuous, "on_mismatch": on_mismatch, "on_invalid": on_invalid,
-        "prepare": prepare, "ratios": list(ratios), "seed": seed,
+        "format": fmt,
+        "input": str(input_path),
+        "alignment": alignment,
+        "ents_policy": ents_policy,
+        "discontinuous": discontinuous,
+        "on_mismatch": on_mismatch,
+        "on_invalid": on_invalid,
+        "prepare": prepare,
+        "ratios": list(ratios),
+        "seed": seed,
         "split_lists": str(split_lists) if split_lists else None,
-        "given_splits": {"train": str(input_path), **{k: str(v) for k, v in given.items()}} if given else None,
+        "given_splits": (
+            {"train": str(input_path), **{k: str(v) for k, v in given.items()}} if given else None
+        ),
         "complete_layers": sorted(complete),
         "tokenizer": nlp.config["nlp"]["tokenizer"].get("@tokenizers"),
         "nlp_load_seconds": round(load_seconds, 2),
@@ -151,7 +168,10 @@ def convert(
     if given:
         # Records of a given dev/test file stay there; the training file's groups fill
         # the splits that came without a file of their own, by the ratios among them.
-        carve = [r if name == "train" or name not in given else 0.0 for name, r in zip(SPLIT_NAMES, ratios, strict=True)]
+        carve = [
+            r if name == "train" or name not in given else 0.0
+            for name, r in zip(SPLIT_NAMES, ratios, strict=True)
+        ]
         if sum(carve) <= 0:
             carve = [1.0, 0.0, 0.0]
         carve = [r / sum(carve) for r in carve]
@@ -189,7 +209,9 @@ def convert(
         output_dir = Path(output_dir)
         result.paths = write_splits(docs, output_dir)
         stats.seconds = time.perf_counter() - started
-        (output_dir / "stats.json").write_text(json.dumps(stats.to_dict(), indent=2), encoding="utf8")
+        (output_dir / "stats.json").write_text(
+            json.dumps(stats.to_dict(), indent=2), encoding="utf8"
+        )
         result.paths["stats"] = output_dir / "stats.json"
     return result
 
@@ -197,7 +219,10 @@ def convert(
 def _check_annotated(stats: ConversionStats, input_path) -> None:
     """Stop when no document holds a single annotation: there is nothing to train."""
     data = stats.to_dict()
-    held = sum(sum(data[key]["total"].values()) for key in ("entities", "relations", "cat_labels_annotated"))
+    held = sum(
+        sum(data[key]["total"].values())
+        for key in ("entities", "relations", "cat_labels_annotated")
+    )
     if not held:
         annotating = {layer: n for layer, n in data["layers"]["total"].items() if n}
         detail = (
@@ -207,8 +232,8 @@ def _check_annotated(stats: ConversionStats, input_path) -> None:
         raise CorpusError(
             str(input_path),
             f"the corpus holds no annotation at all ({data['docs']['total']} docs read: {detail}); "
-            "there is nothing to train. For raw notes use `domain-pretrain`; for annotated ones check the format "
-            "and its options (e.g. csv --label-column)",
+            "there is nothing to train. For raw notes use `domain-pretrain`; for annotated ones "
+            "check the format and its options (e.g. csv --label-column)",
         )
 
 

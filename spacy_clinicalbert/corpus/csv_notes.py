@@ -57,7 +57,10 @@ def read_csv_notes(
         where = f"{path}:{reader.line_num} (record {record_no})"
         if None in row:
             if on_invalid == "error":
-                raise CorpusError(where, f"row has {len(columns) + len(row[None])} fields, the header {len(columns)}")
+                raise CorpusError(
+                    where,
+                    f"row has {len(columns) + len(row[None])} fields, the header {len(columns)}",
+                )
             stats.omit("csv_row_with_extra_fields", where)
             continue
         text = row[text_column] or ""
@@ -98,5 +101,10 @@ def read_csv_notes(
         if not multilabel and len(labels) > 1:
             stats.omit("csv_extra_labels_exclusive", where, len(labels) - 1)
         yield AnnotatedText(
-            id=ident, text=text, source=where, group=text_key(text), cats=cats, layers=frozenset({CATEGORIES})
+            id=ident,
+            text=text,
+            source=where,
+            group=text_key(text),
+            cats=cats,
+            layers=frozenset({CATEGORIES}),
         )

@@ -22,7 +22,7 @@ default), as their whole extent (`"hull"`), or not at all (`"skip"`).
 """
 import re
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Set, Tuple
+from typing import Dict, List, Set, Tuple
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span
@@ -104,7 +104,10 @@ def record_layers(record: AnnotatedText) -> frozenset:
         return frozenset(layer for layer, has in held.items() if has)
     for layer, has in held.items():
         if has and layer not in record.layers:
-            raise CorpusError(record.source, f"record {record.id} holds {layer} but its reader marks them not annotated")
+            raise CorpusError(
+                record.source,
+                f"record {record.id} holds {layer} but its reader marks them not annotated",
+            )
     return record.layers
 
 
@@ -131,7 +134,9 @@ def build_doc(
         if prepared.changed:
             stats.repair("text_prepared")
         text = prepared.text
-    doc = _make_doc(nlp, record if prepared is None else AnnotatedText(**{**record.__dict__, "text": text}))
+    doc = _make_doc(
+        nlp, record if prepared is None else AnnotatedText(**{**record.__dict__, "text": text})
+    )
     if record.words is not None and doc.text != record.text:
         raise CorpusError(record.source, f"record {record.id}: tokens do not rebuild the text")
     doc._.note_id = record.id
@@ -157,8 +162,8 @@ def build_doc(
                 if opts.on_mismatch == "error":
                     raise CorpusError(
                         ent.where,
-                        f"entity {ent.id} ({ent.label}) text {ent.text!r} does not match the text at its "
-                        f"offsets {actual!r} (use --on-mismatch keep/skip to go on)",
+                        f"entity {ent.id} ({ent.label}) text {ent.text!r} does not match the text "
+                        f"at its offsets {actual!r} (use --on-mismatch keep/skip to go on)",
                     )
                 if opts.on_mismatch == "skip":
                     stats.omit("entity_text_mismatch", ent.where)
@@ -212,7 +217,9 @@ def build_doc(
             if attr.target in {e.id for e in record.entities}:
                 stats.omit("attribute_of_dropped_entity", attr.where)
                 continue
-            raise CorpusError(attr.where, f"attribute {attr.name} refers to unknown entity {attr.target!r}")
+            raise CorpusError(
+                attr.where, f"attribute {attr.name} refers to unknown entity {attr.target!r}"
+            )
         attr_spans.append(Span(doc, target.start, target.end, label=attr.span_label))
     if attr_spans:
         doc.spans["entity_attributes"] = attr_spans
@@ -223,7 +230,9 @@ def build_doc(
         stats.read_relations[rel.label] += 1
         for role, ref in (("head", rel.head), ("tail", rel.tail)):
             if ref not in known:
-                raise CorpusError(rel.where, f"relation {rel.label} {role} refers to unknown entity {ref!r}")
+                raise CorpusError(
+                    rel.where, f"relation {rel.label} {role} refers to unknown entity {ref!r}"
+                )
         head, tail = spans.get(rel.head), spans.get(rel.tail)
         if head is None or tail is None:
             stats.omit("relation_with_dropped_entity", rel.where)

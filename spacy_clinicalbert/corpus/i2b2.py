@@ -67,7 +67,9 @@ def _find_concept(
     return entities[start, end]
 
 
-def read_i2b2(path: Path, stats: ConversionStats, *, on_invalid: str = "error") -> Iterator[AnnotatedText]:
+def read_i2b2(
+    path: Path, stats: ConversionStats, *, on_invalid: str = "error"
+) -> Iterator[AnnotatedText]:
     path = Path(path)
     if path.is_file():
         root, texts = path.parent, [path.with_suffix(".txt")]
@@ -95,7 +97,9 @@ def read_i2b2(path: Path, stats: ConversionStats, *, on_invalid: str = "error") 
 
         def invalid(where: str, what: str) -> None:
             if on_invalid == "error":
-                raise CorpusError(where, f"malformed {what} line (use --on-invalid skip to count and skip it)")
+                raise CorpusError(
+                    where, f"malformed {what} line (use --on-invalid skip to count and skip it)"
+                )
             stats.omit(f"i2b2_invalid_{what}_line", where)
 
         for where, line in _lines(files["con"]):
@@ -107,7 +111,9 @@ def read_i2b2(path: Path, stats: ConversionStats, *, on_invalid: str = "error") 
             if (start, end) in entities:
                 stats.omit("i2b2_duplicate_concept", where)
                 continue
-            entities[start, end] = EntityAnn(f"{start}-{end}", match.group(6), [(start, end)], where, ctext)
+            entities[start, end] = EntityAnn(
+                f"{start}-{end}", match.group(6), [(start, end)], where, ctext
+            )
 
         if "ast" in files:
             for where, line in _lines(files["ast"]):
@@ -116,7 +122,14 @@ def read_i2b2(path: Path, stats: ConversionStats, *, on_invalid: str = "error") 
                     invalid(where, "assertion")
                     continue
                 _, start, end = _concept(index, match.groups(), where)
-                attributes.append(AttributeAnn(_find_concept(entities, start, end, where).id, "assertion", match.group(7), where))
+                attributes.append(
+                    AttributeAnn(
+                        _find_concept(entities, start, end, where).id,
+                        "assertion",
+                        match.group(7),
+                        where,
+                    )
+                )
         if "rel" in files:
             for where, line in _lines(files["rel"]):
                 match = REL_LINE.match(line)
@@ -126,7 +139,14 @@ def read_i2b2(path: Path, stats: ConversionStats, *, on_invalid: str = "error") 
                 groups = match.groups()
                 _, hs, he = _concept(index, groups[0:5], where)
                 _, ts, te = _concept(index, groups[6:11], where)
-                relations.append(RelationAnn(_find_concept(entities, hs, he, where).id, _find_concept(entities, ts, te, where).id, groups[5], where))
+                relations.append(
+                    RelationAnn(
+                        _find_concept(entities, hs, he, where).id,
+                        _find_concept(entities, ts, te, where).id,
+                        groups[5],
+                        where,
+                    )
+                )
         yield AnnotatedText(
             id=txt.stem,
             text=text,

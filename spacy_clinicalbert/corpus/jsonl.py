@@ -63,7 +63,9 @@ def read_jsonl(
                 continue
             except json.JSONDecodeError as err:
                 if on_invalid == "error":
-                    raise CorpusError(where, f"invalid JSON: {err.msg} at column {err.colno}") from None
+                    raise CorpusError(
+                        where, f"invalid JSON: {err.msg} at column {err.colno}"
+                    ) from None
                 stats.omit("jsonl_invalid_record", where)
                 continue
             if record is not None:
@@ -71,7 +73,11 @@ def read_jsonl(
 
 
 def _span_of(item: Any, where: str, what: str):
-    if not isinstance(item, dict) or not isinstance(item.get("start"), int) or not isinstance(item.get("end"), int):
+    if (
+        not isinstance(item, dict)
+        or not isinstance(item.get("start"), int)
+        or not isinstance(item.get("end"), int)
+    ):
         raise CorpusError(where, f"{what} needs integer 'start' and 'end': {item!r}")
     return item["start"], item["end"], item.get("label")
 

@@ -21,9 +21,13 @@ def parse_ratios(value: str) -> Tuple[float, float, float]:
     try:
         parts = tuple(float(p) for p in value.split(","))
     except ValueError:
-        raise ValueError(f"split ratios must be three numbers like 0.8,0.1,0.1, got {value!r}") from None
+        raise ValueError(
+            f"split ratios must be three numbers like 0.8,0.1,0.1, got {value!r}"
+        ) from None
     if len(parts) != 3 or any(p < 0 for p in parts) or abs(sum(parts) - 1.0) > 1e-6:
-        raise ValueError(f"split ratios must be three non-negative numbers summing to 1, got {value!r}")
+        raise ValueError(
+            f"split ratios must be three non-negative numbers summing to 1, got {value!r}"
+        )
     return parts
 
 
@@ -39,7 +43,9 @@ def assign_groups(
     for group in groups:
         # The split with the largest deficit against its target takes the group.
         deficits = [
-            (ratios[i] - filled[name] / total, -i) for i, name in enumerate(SPLIT_NAMES) if ratios[i] > 0
+            (ratios[i] - filled[name] / total, -i)
+            for i, name in enumerate(SPLIT_NAMES)
+            if ratios[i] > 0
         ]
         _, neg_i = max(deficits)
         name = SPLIT_NAMES[-neg_i]
@@ -63,7 +69,9 @@ def read_split_lists(folder: Path) -> Dict[str, str]:
             if not ident or ident.startswith("#"):
                 continue
             if ident in found and found[ident] != name:
-                raise CorpusError(f"{path}:{i}", f"id {ident!r} is already listed in {found[ident]}.txt")
+                raise CorpusError(
+                    f"{path}:{i}", f"id {ident!r} is already listed in {found[ident]}.txt"
+                )
             found[ident] = name
     if not found:
         raise CorpusError(str(folder), "no train.txt, dev.txt or test.txt with ids found")

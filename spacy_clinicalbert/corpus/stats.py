@@ -25,14 +25,17 @@ class ConversionStats:
         self.ents: Dict[str, Counter] = defaultdict(Counter)  # doc.ents
         self.relations: Dict[str, Counter] = defaultdict(Counter)
         self.cats: Dict[str, Counter] = defaultdict(Counter)  # positive labels
-        self.cat_labels: Dict[str, Counter] = defaultdict(Counter)  # docs with the label annotated (0 or 1)
-        self.cats_positive: Dict[str, Counter] = defaultdict(Counter)  # docs by their number of positive labels
+        # docs with the label annotated (0 or 1)
+        self.cat_labels: Dict[str, Counter] = defaultdict(Counter)
+        # docs by their number of positive labels
+        self.cats_positive: Dict[str, Counter] = defaultdict(Counter)
         self.layers: Dict[str, Counter] = defaultdict(Counter)  # docs annotating each layer
         self.read_entities: Counter = Counter()  # as annotated in the input, before any repair
         self.read_relations: Counter = Counter()
         self.repairs: Counter = Counter()
         self.omissions: Counter = Counter()
-        self.notes: Counter = Counter()  # things read and deliberately ignored (comments, blank lines)
+        # things read and deliberately ignored (comments, blank lines)
+        self.notes: Counter = Counter()
         self.examples: Dict[str, List[str]] = defaultdict(list)
         self.seconds: Optional[float] = None
         self.settings: dict = {}
@@ -80,7 +83,10 @@ class ConversionStats:
         return total
 
     def to_dict(self) -> dict:
-        splits = sorted(self.docs, key=lambda s: ["train", "dev", "test"].index(s) if s in ("train", "dev", "test") else 9)
+        splits = sorted(
+            self.docs,
+            key=lambda s: ["train", "dev", "test"].index(s) if s in ("train", "dev", "test") else 9,
+        )
 
         def table(per_split):
             return {
@@ -91,7 +97,10 @@ class ConversionStats:
         return {
             "docs": {"total": sum(self.docs.values()), **{s: self.docs[s] for s in splits}},
             "tokens": {"total": sum(self.tokens.values()), **{s: self.tokens[s] for s in splits}},
-            "groups": {"total": sum(len(g) for g in self.groups.values()), **{s: len(self.groups[s]) for s in splits}},
+            "groups": {
+                "total": sum(len(g) for g in self.groups.values()),
+                **{s: len(self.groups[s]) for s in splits},
+            },
             "read": {
                 "entities": dict(sorted(self.read_entities.items())),
                 "relations": dict(sorted(self.read_relations.items())),
@@ -131,7 +140,12 @@ class ConversionStats:
                 + [data["layers"][s][layer] for s in splits]
             )
         read = {"entities": data["read"]["entities"], "relations": data["read"]["relations"]}
-        for section, title in (("entities", "entity"), ("ents", "doc.ents"), ("relations", "relation"), ("cats", "cat")):
+        for section, title in (
+            ("entities", "entity"),
+            ("ents", "doc.ents"),
+            ("relations", "relation"),
+            ("cats", "cat"),
+        ):
             labels = sorted(set(data[section]["total"]) | set(read.get(section, {})))
             for label in labels:
                 n = data[section]["total"].get(label, 0)
@@ -141,7 +155,11 @@ class ConversionStats:
                     + [data[section][s].get(label, 0) for s in splits]
                 )
         msg.table(rows, header=header, divider=True, aligns=["l"] + ["r"] * (len(header) - 1))
-        for title, key in (("Repairs", "repairs"), ("Omitted (counted, not in the output)", "omissions"), ("Ignored input", "ignored")):
+        for title, key in (
+            ("Repairs", "repairs"),
+            ("Omitted (counted, not in the output)", "omissions"),
+            ("Ignored input", "ignored"),
+        ):
             if data[key]:
                 msg.text(title + ":")
                 msg.table([[k, v] for k, v in data[key].items()], aligns=["l", "r"])

@@ -57,14 +57,18 @@ class PretrainingCollator:
         if self.whole_word_mask:
             convert = self.tokenizer.convert_ids_to_tokens
             chosen = [
-                torch.tensor(self._whole_word._whole_word_mask(convert(r.tolist())), dtype=torch.long)
+                torch.tensor(
+                    self._whole_word._whole_word_mask(convert(r.tolist())), dtype=torch.long
+                )
                 for r in rows
             ]
             mask_labels = self._pad(chosen, 0, length)
             inputs, labels = self._whole_word.torch_mask_tokens(input_ids, mask_labels)
         else:
             special = torch.isin(input_ids, self.special_ids) | (attention_mask == 0)
-            inputs, labels = self._token_level.torch_mask_tokens(input_ids, special_tokens_mask=special)
+            inputs, labels = self._token_level.torch_mask_tokens(
+                input_ids, special_tokens_mask=special
+            )
         batch = {
             "input_ids": inputs,
             "attention_mask": attention_mask,

@@ -1,9 +1,10 @@
 """Stream notes once into a tokenized, split, de-duplicated corpus on disk.
 
 Steps per note: read → clinical text preparation (shared with the corpus converters)
-→ de-duplication with the converters' `text_key` (texts equal up to whitespace) → held-out split by a hash of the text
-(stable across runs and machines, and duplicates can never straddle the split) →
-sentences → wordpieces → packed sequences. Every skipped note is counted.
+→ de-duplication with the converters' `text_key` (texts equal up to whitespace) →
+held-out split by a hash of the text (stable across runs and machines, and duplicates
+can never straddle the split) → sentences → wordpieces → packed sequences. Every
+skipped note is counted.
 
 The result is cached under a fingerprint of the inputs and settings, so a resumed run
 and the other ranks of a multi-GPU run reuse it instead of rebuilding.
@@ -16,7 +17,7 @@ import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 from ..text import text_key
 from .examples import NspPairBuilder, pack_mlm
@@ -48,7 +49,7 @@ class CorpusInfo:
     """Where the tokenized corpus lives and what went into it."""
 
     folder: Path
-    stats: Dict[str, object] = field(default_factory=dict)
+    stats: Dict[str, Any] = field(default_factory=dict)  # info.json
 
     def dataset(self, name: str) -> TokenDataset:
         return TokenDataset(self.folder, name)
@@ -102,7 +103,9 @@ class _NoteStream:
     def __iter__(self) -> Iterator[Tuple[str, bool, str]]:
         seen = set()
         s = self.settings
-        for note in iter_notes(s.inputs, text_field=s.text_field, txt_mode=s.txt_mode, stats=self.read):
+        for note in iter_notes(
+            s.inputs, text_field=s.text_field, txt_mode=s.txt_mode, stats=self.read
+        ):
             text = self.prepare(note.text) if self.prepare is not None else note.text
             if not text.strip():
                 self.empty_after_preparation += 1
@@ -267,7 +270,8 @@ def build_corpus(
 
 
 def load_or_build_corpus(settings: PretrainingSettings, tokenizer) -> Tuple[CorpusInfo, bool]:
-    """Reuse the cached corpus for these inputs and settings, or build it. Returns (info, reused)."""
+    """Reuse the cached corpus for these inputs and settings, or build it.
+    Returns (info, reused)."""
     prepare, preparer_name = (None, "")
     if settings.prepare_text:
         prepare, preparer_name = default_text_preparer()
@@ -277,7 +281,8 @@ def load_or_build_corpus(settings: PretrainingSettings, tokenizer) -> Tuple[Corp
         stats = json.loads(info_path.read_text(encoding="utf8"))
         return CorpusInfo(folder, stats), True
     folder.parent.mkdir(parents=True, exist_ok=True)
-    return build_corpus(settings, tokenizer, folder, prepare=prepare, preparer_name=preparer_name), False
+    info = build_corpus(settings, tokenizer, folder, prepare=prepare, preparer_name=preparer_name)
+    return info, False
 
 
 def _progress(enabled: bool, desc: str):
@@ -296,5 +301,11 @@ def files_record(paths: List[Path]) -> List[Dict[str, object]]:
         with path.open("rb") as handle:
             for block in iter(lambda: handle.read(1 << 20), b""):
                 digest.update(block)
-        record.append({"path": str(path.resolve()), "bytes": path.stat().st_size, "sha256": digest.hexdigest()})
+        record.append(
+            {
+                "path": str(path.resolve()),
+                "bytes": path.stat().st_size,
+                "sha256": digest.hexdigest(),
+            }
+        )
     return record

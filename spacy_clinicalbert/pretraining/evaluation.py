@@ -39,7 +39,11 @@ def _batches(dataset: TokenDataset, batch_size: int, pad_id: int):
             ids[i, :n] = item["input_ids"]
             types[i, :n] = item["token_type_ids"]
             attention[i, :n] = 1
-        labels = torch.stack([item["next_sentence_label"] for item in items]) if "next_sentence_label" in items[0] else None
+        labels = (
+            torch.stack([item["next_sentence_label"] for item in items])
+            if "next_sentence_label" in items[0]
+            else None
+        )
         yield ids, types, attention, labels
 
 
@@ -89,7 +93,9 @@ def masked_lm_perplexity(
     if was_training:
         model.train()
     if total_masked == 0:
-        raise ValueError("No wordpiece was masked in the held-out sequences (too few or too short).")
+        raise ValueError(
+            "No wordpiece was masked in the held-out sequences (too few or too short)."
+        )
     loss = total_loss / total_masked
     return {
         "perplexity": round(math.exp(loss), 4),
@@ -103,7 +109,12 @@ def masked_lm_perplexity(
 
 @torch.no_grad()
 def next_sentence_accuracy(
-    model, dataset: TokenDataset, tokenizer, *, batch_size: int = 64, device: Optional[torch.device] = None
+    model,
+    dataset: TokenDataset,
+    tokenizer,
+    *,
+    batch_size: int = 64,
+    device: Optional[torch.device] = None,
 ) -> Dict[str, float]:
     """Accuracy of the next-sentence head on held-out sentence pairs (unmasked)."""
     if len(dataset) == 0:
@@ -114,7 +125,11 @@ def next_sentence_accuracy(
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
     correct = total = 0
     for ids, types, attention, labels in _batches(dataset, batch_size, pad_id):
-        out = model(input_ids=ids.to(device), attention_mask=attention.to(device), token_type_ids=types.to(device))
+        out = model(
+            input_ids=ids.to(device),
+            attention_mask=attention.to(device),
+            token_type_ids=types.to(device),
+        )
         predicted = out.seq_relationship_logits.argmax(-1).cpu()
         correct += int((predicted == labels).sum().item())
         total += len(labels)

@@ -26,7 +26,9 @@ class PretrainingSequence:
     next_sentence_label: int = -1
 
 
-def pack_mlm(sentences: Sequence[Ids], max_length: int, cls_id: int, sep_id: int) -> Iterator[PretrainingSequence]:
+def pack_mlm(
+    sentences: Sequence[Ids], max_length: int, cls_id: int, sep_id: int
+) -> Iterator[PretrainingSequence]:
     """Pack consecutive sentences into [CLS] ... [SEP] sequences of <= max_length."""
     body = max_length - 2
     if body < 1:

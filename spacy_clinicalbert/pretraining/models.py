@@ -38,12 +38,19 @@ def _masked_lm_loss(head, sequence_output: torch.Tensor, labels: torch.Tensor):
 
 
 class SparseBertForMaskedLM(BertForMaskedLM):
-    def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, labels=None, **kwargs):
+    def forward(
+        self, input_ids=None, attention_mask=None, token_type_ids=None, labels=None, **kwargs
+    ):
         if labels is None:
             return super().forward(
-                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids, **kwargs
+                input_ids=input_ids,
+                attention_mask=attention_mask,
+                token_type_ids=token_type_ids,
+                **kwargs,
             )
-        outputs = self.bert(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)
+        outputs = self.bert(
+            input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+        )
         loss, logits = _masked_lm_loss(self.cls.predictions, outputs[0], labels)
         # `logits` holds the masked positions only (flattened), not [batch, length, vocab].
         return MaskedLMOutput(loss=loss, logits=logits)
@@ -59,12 +66,18 @@ class SparseBertForPreTraining(BertForPreTraining):
                 input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids,
                 next_sentence_label=next_sentence_label, **kwargs,
             )
-        outputs = self.bert(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)
+        outputs = self.bert(
+            input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+        )
         loss, logits = _masked_lm_loss(self.cls.predictions, outputs[0], labels)
         nsp_logits = self.cls.seq_relationship(outputs[1])
         if next_sentence_label is not None:
-            loss = loss + torch.nn.functional.cross_entropy(nsp_logits.float(), next_sentence_label.view(-1))
-        return BertForPreTrainingOutput(loss=loss, prediction_logits=logits, seq_relationship_logits=nsp_logits)
+            loss = loss + torch.nn.functional.cross_entropy(
+                nsp_logits.float(), next_sentence_label.view(-1)
+            )
+        return BertForPreTrainingOutput(
+            loss=loss, prediction_logits=logits, seq_relationship_logits=nsp_logits
+        )
 
 
 STOCK_NAMES = {

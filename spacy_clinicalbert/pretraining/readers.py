@@ -66,7 +66,9 @@ def expand_inputs(paths: Sequence[Union[str, Path]]) -> List[Path]:
     folder that holds no supported file.
     """
     if not paths:
-        raise CorpusError(None, "No input given: pass one or more .txt, .jsonl or .csv files or folders.")
+        raise CorpusError(
+            None, "No input given: pass one or more .txt, .jsonl or .csv files or folders."
+        )
     files: List[Path] = []
     for raw in paths:
         path = Path(raw).expanduser()
@@ -76,13 +78,16 @@ def expand_inputs(paths: Sequence[Union[str, Path]]) -> List[Path]:
             )
             if not found:
                 raise CorpusError(
-                    str(path), f"the folder holds no {', '.join(SUPPORTED_SUFFIXES)} files to pretrain on."
+                    str(path),
+                    f"the folder holds no {', '.join(SUPPORTED_SUFFIXES)} files to pretrain on.",
                 )
             files.extend(found)
         elif path.is_file():
             if path.suffix.lower() not in SUPPORTED_SUFFIXES:
                 raise CorpusError(
-                    str(path), f"unsupported file type '{path.suffix}'. Use one of {', '.join(SUPPORTED_SUFFIXES)}."
+                    str(path),
+                    f"unsupported file type '{path.suffix}'. Use one of "
+                    f"{', '.join(SUPPORTED_SUFFIXES)}.",
                 )
             files.append(path)
         else:
@@ -91,7 +96,11 @@ def expand_inputs(paths: Sequence[Union[str, Path]]) -> List[Path]:
 
 
 def _emit(
-    text: Optional[str], source: str, stats: ReadStats, note_id: Optional[str] = None, number: int = 0
+    text: Optional[str],
+    source: str,
+    stats: ReadStats,
+    note_id: Optional[str] = None,
+    number: int = 0,
 ) -> Iterator[RawNote]:
     if text is None or not str(text).strip():
         stats.count_empty(source)
@@ -138,13 +147,18 @@ def read_jsonl(
         if text_field not in record:
             keys = ", ".join(sorted(record)[:10])
             raise CorpusError(
-                source, f"no field '{text_field}' (fields: {keys}). Set the text field with --text-field."
+                source,
+                f"no field '{text_field}' (fields: {keys}). Set the text field with --text-field.",
             )
         value = record[text_field]
         if value is not None and not isinstance(value, str):
-            raise CorpusError(source, f"field '{text_field}' is {type(value).__name__}, expected a string.")
+            raise CorpusError(
+                source, f"field '{text_field}' is {type(value).__name__}, expected a string."
+            )
         note_id = record.get(id_field) if id_field else None
-        yield from _emit(value, source, stats, None if note_id in (None, "") else str(note_id), line_no)
+        yield from _emit(
+            value, source, stats, None if note_id in (None, "") else str(note_id), line_no
+        )
 
 
 def _csv_column(header: List[str], wanted: str, path: Path) -> int:
@@ -185,7 +199,9 @@ def read_csv(
                     f"{source} (line {reader.line_num})",
                     f"{len(row)} fields, but column '{header[column]}' is field {column + 1}.",
                 )
-            note_id = (row[id_column] or None) if id_column is not None and id_column < len(row) else None
+            note_id = (
+                (row[id_column] or None) if id_column is not None and id_column < len(row) else None
+            )
             yield from _emit(row[column], source, stats, note_id, row_no)
     except csv.Error as err:
         raise CorpusError(f"{path}:{reader.line_num}", f"malformed CSV ({err}).") from err

@@ -5,11 +5,11 @@ own lines without final punctuation, so a line break is the most reliable bounda
 there is; inside a line, punctuation rules (spaCy's `sentencizer`) are right for the
 narrative parts. The tokenizer under the sentencizer is the shared clinical one
 (`spacy_clinicalbert.text.blank_clinical`), which keeps dosing abbreviations such as
-`b.i.d.` or `p.o.` whole, so their periods do not end a sentence. It is rule-based, deterministic and about 100x faster than
-medspaCy's PyRuSH on this machine (see docs/pitfalls.md), which matters when the
-corpus is MIMIC-sized. Sentence boundaries here only decide how text is packed into
-128-wordpiece sequences and where next-sentence pairs are cut, so a rare wrong split
-costs little.
+`b.i.d.` or `p.o.` whole, so their periods do not end a sentence. It is rule-based,
+deterministic and about 100x faster than medspaCy's PyRuSH on this machine (see
+docs/pitfalls.md), which matters when the corpus is MIMIC-sized. Sentence boundaries
+here only decide how text is packed into 128-wordpiece sequences and where
+next-sentence pairs are cut, so a rare wrong split costs little.
 """
 from typing import Iterable, Iterator, List, Optional
 

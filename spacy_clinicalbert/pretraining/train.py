@@ -30,7 +30,9 @@ def load_tokenizer(source: str, settings: PretrainingSettings):
     config = AutoConfig.from_pretrained(source)
     tokenizer = AutoTokenizer.from_pretrained(source, use_fast=True)
     if not getattr(tokenizer, "is_fast", False):
-        raise SettingsError(f"Base model {source}: a fast (Rust) tokenizer is needed for pretraining.")
+        raise SettingsError(
+            f"Base model {source}: a fast (Rust) tokenizer is needed for pretraining."
+        )
     limit = getattr(config, "max_position_embeddings", 512) or 512
     if getattr(config, "model_type", "") in ("roberta", "xlm-roberta", "camembert"):
         limit -= 2  # position ids start after the padding index
@@ -57,7 +59,9 @@ def _precision(requested: str) -> str:
             return "fp32"
         return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
     if requested in ("fp16", "bf16") and not cuda:
-        raise SettingsError(f"--precision {requested} needs a CUDA GPU and none is visible; use fp32.")
+        raise SettingsError(
+            f"--precision {requested} needs a CUDA GPU and none is visible; use fp32."
+        )
     return requested
 
 
@@ -108,7 +112,8 @@ def _resume_checkpoint(settings: PretrainingSettings, checkpoint_dir: Path) -> O
     if settings.resume_from is not None:
         if not (settings.resume_from / "trainer_state.json").exists():
             raise SettingsError(
-                f"--resume-from {settings.resume_from}: not a Trainer checkpoint (no trainer_state.json)."
+                f"--resume-from {settings.resume_from}: not a Trainer checkpoint (no "
+                "trainer_state.json)."
             )
         return str(settings.resume_from)
     last = get_last_checkpoint(str(checkpoint_dir)) if checkpoint_dir.is_dir() else None
@@ -124,15 +129,21 @@ def _resume_checkpoint(settings: PretrainingSettings, checkpoint_dir: Path) -> O
     return None
 
 
-def _check_resumed_corpus(checkpoint_dir: Path, corpus: CorpusInfo, checkpoint: Optional[str], main: bool) -> None:
-    """Remember which tokenized corpus the checkpoints were trained on; warn when a resume differs."""
+def _check_resumed_corpus(
+    checkpoint_dir: Path, corpus: CorpusInfo, checkpoint: Optional[str], main: bool
+) -> None:
+    """Remember which tokenized corpus the checkpoints were trained on; warn when a resume
+    differs."""
     marker = checkpoint_dir / "corpus.txt"
     if checkpoint is not None and marker.exists():
         previous = marker.read_text(encoding="utf8").strip()
         if previous != corpus.folder.name:
             logger.warning(
-                "Resuming from %s, which was trained on corpus %s; this run's inputs or settings give "
-                "corpus %s. Training continues on the new corpus.", checkpoint, previous, corpus.folder.name,
+                "Resuming from %s, which was trained on corpus %s; this run's inputs or settings "
+                "give corpus %s. Training continues on the new corpus.",
+                checkpoint,
+                previous,
+                corpus.folder.name,
             )
     if main:
         checkpoint_dir.mkdir(parents=True, exist_ok=True)
@@ -146,23 +157,33 @@ def _checkpoint_step(checkpoint: Optional[str]) -> int:
     return int(state.get("global_step", 0))
 
 
-def _evaluate(model, corpus: CorpusInfo, tokenizer, settings: PretrainingSettings) -> Dict[str, Any]:
+def _evaluate(
+    model, corpus: CorpusInfo, tokenizer, settings: PretrainingSettings
+) -> Dict[str, Any]:
     from .evaluation import masked_lm_perplexity, next_sentence_accuracy
 
     result = masked_lm_perplexity(
         model, corpus.dataset("eval"), tokenizer,
         batch_size=settings.eval_batch_size, mlm_probability=settings.mlm_probability,
     )
-    if settings.objective == "mlm+nsp" and corpus.has("eval_nsp") and len(corpus.dataset("eval_nsp")):
+    if (
+        settings.objective == "mlm+nsp"
+        and corpus.has("eval_nsp")
+        and len(corpus.dataset("eval_nsp"))
+    ):
         result.update(
-            next_sentence_accuracy(model, corpus.dataset("eval_nsp"), tokenizer, batch_size=settings.eval_batch_size)
+            next_sentence_accuracy(
+                model, corpus.dataset("eval_nsp"), tokenizer, batch_size=settings.eval_batch_size
+            )
         )
     return result
 
 
 def _baseline(model, corpus: CorpusInfo, tokenizer, settings, base_id: str) -> Dict[str, Any]:
     """Perplexity of the base model, computed once per corpus and base model (kept for --resume)."""
-    key = hashlib.sha256(f"{base_id}|{settings.objective}|{settings.mlm_probability}".encode()).hexdigest()[:12]
+    key = hashlib.sha256(
+        f"{base_id}|{settings.objective}|{settings.mlm_probability}".encode()
+    ).hexdigest()[:12]
     path = corpus.folder / f"baseline_{key}.json"
     if path.exists():
         return json.loads(path.read_text(encoding="utf8"))
@@ -196,7 +217,8 @@ def _file_sha256(path: Path) -> Optional[str]:
 def run_pretraining(settings: PretrainingSettings) -> Dict[str, Any]:
     """Pretrain and save; returns the record also written to `<output_dir>/pretraining.json`."""
     import torch
-    from transformers import Trainer, set_seed
+    from transformers import set_seed
+    from transformers.trainer import Trainer  # the package root types it as a dummy
 
     from ..transformer.model_resolution import resolve_base_model
     from .collator import PretrainingCollator
@@ -222,9 +244,12 @@ def run_pretraining(settings: PretrainingSettings) -> Dict[str, Any]:
         )
     model, new_weights = load_model(source, settings.objective)
     if type(model).__name__ in STOCK_NAMES:
-        args.ddp_find_unused_parameters = False  # every weight of these heads takes part in the loss
+        # every weight of these heads takes part in the loss
+        args.ddp_find_unused_parameters = False
     if new_weights:
-        logger.info("Newly initialised weights (absent from the base model): %s", ", ".join(new_weights))
+        logger.info(
+            "Newly initialised weights (absent from the base model): %s", ", ".join(new_weights)
+        )
     before = None
     if settings.evaluate and has_eval:
         with args.main_process_first(local=False, desc="baseline perplexity"):
@@ -233,7 +258,11 @@ def run_pretraining(settings: PretrainingSettings) -> Dict[str, Any]:
                 before = _baseline(model, corpus, tokenizer, settings, source)
                 logger.info("Held-out perplexity before: %s", before["perplexity"])
     eval_name = "eval_nsp" if settings.objective == "mlm+nsp" else "eval"
-    eval_set = corpus.dataset(eval_name) if (settings.eval_steps and has_eval and corpus.has(eval_name)) else None
+    eval_set = (
+        corpus.dataset(eval_name)
+        if (settings.eval_steps and has_eval and corpus.has(eval_name))
+        else None
+    )
     if eval_set is None:
         from transformers.trainer_utils import IntervalStrategy
 
@@ -294,7 +323,9 @@ def run_pretraining(settings: PretrainingSettings) -> Dict[str, Any]:
             "name": settings.objective,
             "whole_word_mask": settings.whole_word_mask,
             "mlm_probability": settings.mlm_probability,
-            "random_next_probability": settings.random_next_probability if settings.objective == "mlm+nsp" else None,
+            "random_next_probability": (
+                settings.random_next_probability if settings.objective == "mlm+nsp" else None
+            ),
             "max_length": settings.max_length,
         },
         "training": {
@@ -315,9 +346,9 @@ def run_pretraining(settings: PretrainingSettings) -> Dict[str, Any]:
             "held_out_perplexity_before": before,
             "held_out_perplexity_after": after,
             "method": (
-                "masked-LM perplexity on held-out notes (hash split of the de-duplicated prepared text); "
-                f"{settings.mlm_probability:.0%} of wordpieces replaced by the mask token with a fixed "
-                "seed, identical before and after"
+                "masked-LM perplexity on held-out notes (hash split of the de-duplicated prepared "
+                f"text); {settings.mlm_probability:.0%} of wordpieces replaced by the mask token "
+                "with a fixed seed, identical before and after"
             ),
             "vocabulary_fit": corpus.stats.get("vocabulary_fit"),
         },
@@ -328,7 +359,9 @@ def run_pretraining(settings: PretrainingSettings) -> Dict[str, Any]:
     (settings.output_dir / "README.md").write_text(model_card(record), encoding="utf8")
     if settings.metrics_json is not None:
         Path(settings.metrics_json).parent.mkdir(parents=True, exist_ok=True)
-        Path(settings.metrics_json).write_text(json.dumps(record["evaluation"], indent=2), encoding="utf8")
+        Path(settings.metrics_json).write_text(
+            json.dumps(record["evaluation"], indent=2), encoding="utf8"
+        )
     return record
 
 
@@ -338,22 +371,28 @@ def model_card(record: Dict[str, Any]) -> str:
     notes = corpus["notes"]
     before, after = ev["held_out_perplexity_before"], ev["held_out_perplexity_after"]
     fit = ev.get("vocabulary_fit") or {}
-    files = ", ".join(f"`{Path(f['path']).name}` (sha256 {f['sha256'][:12]}…)" for f in corpus["files"])
+    files = ", ".join(
+        f"`{Path(f['path']).name}` (sha256 {f['sha256'][:12]}…)" for f in corpus["files"]
+    )
     lines = [
         "# Domain-pretrained encoder (spacy-clinicalbert)",
         "",
         f"- Base model: `{record['base_model']['name']}` ({record['base_model']['model_class']})",
-        f"- Corpus: {files}; {notes['train_notes']} training notes, {notes['eval_notes']} held out, "
-        f"{notes['duplicates_skipped']} duplicates and "
-        f"{notes['empty_records_skipped'] + notes['empty_after_preparation_skipped']} empty records skipped",
+        f"- Corpus: {files}; {notes['train_notes']} training notes, "
+        f"{notes['eval_notes']} held out, {notes['duplicates_skipped']} duplicates and "
+        f"{notes['empty_records_skipped'] + notes['empty_after_preparation_skipped']} "
+        "empty records skipped",
         f"- Objective: {record['objective']['name']}"
         + (" (whole-word masking)" if record["objective"]["whole_word_mask"] else "")
         + f", sequences of {record['objective']['max_length']} wordpieces",
         f"- Training: steps {training['start_step']} → {training['global_step']}, effective batch "
-        f"{training['effective_batch_size']}, {training['precision']}, {training['train_seconds']} s",
+        f"{training['effective_batch_size']}, {training['precision']}, "
+        f"{training['train_seconds']} s",
     ]
     if before and after:
-        lines.append(f"- Held-out masked-LM perplexity: {before['perplexity']} → {after['perplexity']}")
+        lines.append(
+            f"- Held-out masked-LM perplexity: {before['perplexity']} → {after['perplexity']}"
+        )
     if fit:
         lines.append(
             f"- Base vocabulary on this corpus: {fit['unk_share']:.4%} [UNK] wordpieces, "

@@ -71,10 +71,14 @@ def placeholder_type(tag_body: str) -> str:
 
 def format_placeholder(ptype: str, template: str = "[{type}]") -> str:
     if ptype not in PLACEHOLDER_TYPES:
-        raise ValueError(f"Unknown placeholder type {ptype!r}; known: {', '.join(PLACEHOLDER_TYPES)}")
+        raise ValueError(
+            f"Unknown placeholder type {ptype!r}; known: {', '.join(PLACEHOLDER_TYPES)}"
+        )
     text = template.format(type=ptype)
     if not text or any(ch.isspace() for ch in text):
-        raise ValueError(f"Placeholder template {template!r} must give one word without spaces, got {text!r}.")
+        raise ValueError(
+            f"Placeholder template {template!r} must give one word without spaces, got {text!r}."
+        )
     return text
 
 

@@ -37,7 +37,9 @@ class OffsetMap:
         last_end = 0
         for edit in sorted(edits):
             if edit.start < last_end or edit.end < edit.start:
-                raise ValueError(f"Overlapping or inverted edit {edit} (previous edit ended at {last_end}).")
+                raise ValueError(
+                    f"Overlapping or inverted edit {edit} (previous edit ended at {last_end})."
+                )
             if edit.end > original_length:
                 raise ValueError(f"Edit {edit} goes past the end of the text ({original_length}).")
             if edit.start > orig:
@@ -65,7 +67,9 @@ class OffsetMap:
         return self.n_edits == 0
 
     @staticmethod
-    def _map(offset: int, side: str, src_starts, src_ends, dst_starts, dst_ends, copied, length) -> int:
+    def _map(
+        offset: int, side: str, src_starts, src_ends, dst_starts, dst_ends, copied, length
+    ) -> int:
         if not 0 <= offset <= length:
             raise IndexError(f"Offset {offset} outside the text (length {length}).")
         if side not in ("start", "end"):

@@ -65,7 +65,9 @@ class PreparedText:
         return self.offsets.span_to_prepared(start, end)
 
 
-def _whitespace(run: str, *, newlines: bool, collapse: bool, max_newlines: int, unwrap: bool) -> str:
+def _whitespace(
+    run: str, *, newlines: bool, collapse: bool, max_newlines: int, unwrap: bool
+) -> str:
     if not newlines and not collapse:
         # Only make every whitespace character a plain one, keeping the length.
         return "".join(ch if ch in "\n\r" else " " for ch in run)
@@ -104,8 +106,16 @@ def prepare_clinical_text(
         kind = match.lastgroup
         run = match.group(0)
         if kind == "edge":
-            new = "" if strip else _whitespace(
-                _ZERO_WIDTH.sub("", run), newlines=newlines, collapse=collapse_spaces, max_newlines=max_newlines, unwrap=unwrap_lines
+            new = (
+                ""
+                if strip
+                else _whitespace(
+                    _ZERO_WIDTH.sub("", run),
+                    newlines=newlines,
+                    collapse=collapse_spaces,
+                    max_newlines=max_newlines,
+                    unwrap=unwrap_lines,
+                )
             )
         elif kind in ("deid3", "deid4"):
             if not deid:
@@ -115,7 +125,11 @@ def prepare_clinical_text(
             tags.append((len(edits), ptype, run))
         elif kind == "ws":
             new = _whitespace(
-                run, newlines=newlines, collapse=collapse_spaces, max_newlines=max_newlines, unwrap=unwrap_lines
+                run,
+                newlines=newlines,
+                collapse=collapse_spaces,
+                max_newlines=max_newlines,
+                unwrap=unwrap_lines,
             )
         else:  # zero-width characters
             new = ""

@@ -92,7 +92,9 @@ def with_spacy_whitespace_rules(tokenizer: Tokenizer) -> Tokenizer:
     had before, for comparisons (tests, benchmarks/bench_tokenizer.py)."""
     from spacy.lang.tokenizer_exceptions import BASE_EXCEPTIONS
 
-    spaces = {key: tokens for key, tokens in BASE_EXCEPTIONS.items() if _restates_whitespace(key, tokens)}
+    spaces = {
+        key: tokens for key, tokens in BASE_EXCEPTIONS.items() if _restates_whitespace(key, tokens)
+    }
     return Tokenizer(tokenizer.vocab, rules={**tokenizer.rules, **spaces},
                      prefix_search=tokenizer.prefix_search, suffix_search=tokenizer.suffix_search,
                      infix_finditer=tokenizer.infix_finditer, token_match=tokenizer.token_match,
@@ -109,7 +111,9 @@ def _special_cases(placeholder_template: str) -> dict:
     return cases
 
 
-def clinical_tokenizer(nlp: Language, placeholder_template: str = "[{type}]") -> "ClinicalTokenizer":
+def clinical_tokenizer(
+    nlp: Language, placeholder_template: str = "[{type}]"
+) -> "ClinicalTokenizer":
     """Build the clinical tokenizer on top of the language's own punctuation rules."""
     defaults = nlp.Defaults
     units = "|".join(sorted(EXTRA_UNITS, key=len, reverse=True))
@@ -119,7 +123,8 @@ def clinical_tokenizer(nlp: Language, placeholder_template: str = "[{type}]") ->
     infixes = list(defaults.infixes or []) + [
         r"(?<=[0-9])(?:->|-->|<-)(?=[0-9])",
         rf"(?<=[0-9])(?:{rate_units})(?=/)",
-        # "(TMP)-sulfamethoxazole": a bracket closing before a hyphen splits off, as does the hyphen.
+        # "(TMP)-sulfamethoxazole": a bracket closing before a hyphen splits off, as does the
+        # hyphen.
         r"(?<=[A-Za-z0-9])[)\]](?=-[A-Za-z0-9(])",
         r"(?<=[)\]])-(?=[A-Za-z0-9(])",
         # "INR>1.5", "age>18", "FEV1=0.80", "ALT<2.5": comparisons glued to a value split.
@@ -145,8 +150,11 @@ def clinical_tokenizer(nlp: Language, placeholder_template: str = "[{type}]") ->
 
 
 @registry.tokenizers("spacy-clinicalbert.ClinicalTokenizer.v1")
-def create_clinical_tokenizer(placeholder_template: str = "[{type}]") -> Callable[[Language], Tokenizer]:
-    """Registered factory: `[nlp.tokenizer] @tokenizers = "spacy-clinicalbert.ClinicalTokenizer.v1"`."""
+def create_clinical_tokenizer(
+    placeholder_template: str = "[{type}]",
+) -> Callable[[Language], Tokenizer]:
+    """Registered factory:
+    `[nlp.tokenizer] @tokenizers = "spacy-clinicalbert.ClinicalTokenizer.v1"`."""
 
     def make(nlp: Language) -> Tokenizer:
         return clinical_tokenizer(nlp, placeholder_template)

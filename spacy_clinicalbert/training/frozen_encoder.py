@@ -22,7 +22,10 @@ def initialize_frozen_v1(components: List[str]) -> Callable[[Language], Language
         for name in components:
             pipe = nlp.get_pipe(name)
             doc = nlp.make_doc("initialize")
-            pipe.initialize(lambda: [Example(doc, doc.copy())], nlp=nlp)  # type: ignore[attr-defined]
+            # spaCy types get_pipe as a plain callable; `doc=doc` binds this iteration's doc.
+            pipe.initialize(  # type: ignore[attr-defined]
+                lambda doc=doc: [Example(doc, doc.copy())], nlp=nlp
+            )
             # spaCy runs this with the frozen pipes disabled, so the encoder's own initialize
             # did not see itself in `nlp.pipeline` and linked no listener: link them here,
             # from the full component list, so each listener learns the encoder's width.

@@ -30,7 +30,9 @@ def _score_weights(profile: CorpusProfile) -> Dict[str, Optional[float]]:
         tasks["relations"] = ["rel_micro_f", "rel_micro_p", "rel_micro_r", "rel_floor_micro_f"]
     if profile.textcat:
         main = "cats_macro_f"
-        tasks["categories"] = [main, "cats_score", "cats_micro_f", "cats_macro_auc", "cats_f_per_type"]
+        tasks["categories"] = [
+            main, "cats_score", "cats_micro_f", "cats_macro_auc", "cats_f_per_type"
+        ]
     total = sum(TASK_WEIGHTS[t] for t in tasks)
     weights: Dict[str, Optional[float]] = {}
     for task, keys in tasks.items():
@@ -49,11 +51,18 @@ def encoder_frozen(profile: CorpusProfile, hardware: str, encoder: str = "auto")
         raise ValueError(f"encoder must be one of {', '.join(ENCODER_MODES)}, got {encoder!r}")
     if encoder != "auto":
         return encoder == "frozen"
-    return hardware == "cpu" and bool(profile.textcat) and not (profile.entities or profile.relations)
+    token_layers = profile.entities or profile.relations
+    return hardware == "cpu" and bool(profile.textcat) and not token_layers
 
 
-def render_config(profile: CorpusProfile, *, hardware: str = "cpu", base_model: str = DEFAULT_BASE_MODEL,
-                  corpus_path: Optional[str] = None, encoder: str = "auto") -> str:
+def render_config(
+    profile: CorpusProfile,
+    *,
+    hardware: str = "cpu",
+    base_model: str = DEFAULT_BASE_MODEL,
+    corpus_path: Optional[str] = None,
+    encoder: str = "auto",
+) -> str:
     """The config text for `profile` (CorpusError when the corpus trains nothing)."""
     import jinja2
 
@@ -67,7 +76,8 @@ def render_config(profile: CorpusProfile, *, hardware: str = "cpu", base_model: 
             f"(training docs per layer: {profile.layers})",
         )
     entity_pipe = {"ner": "ner", "spancat": "clinical_spancat"}.get(profile.entities, "")
-    pipeline = ["clinicalbert"] + [p for p in (entity_pipe, "clinical_relations" * profile.relations, profile.textcat) if p]
+    heads = (entity_pipe, "clinical_relations" * profile.relations, profile.textcat)
+    pipeline = ["clinicalbert"] + [p for p in heads if p]
     # Relations train on gold + predicted entities, so the recognizer annotates during training.
     annotating = ["clinicalbert"] + ([entity_pipe] if entity_pipe and profile.relations else [])
     template = jinja2.Template(TEMPLATE.read_text(encoding="utf8"), keep_trailing_newline=True)
@@ -88,12 +98,19 @@ def render_config(profile: CorpusProfile, *, hardware: str = "cpu", base_model: 
         annotating=annotating,
         score_weights=_score_weights(profile),
     )
-    Config().from_str(text, interpolate=False)  # fails here, not in spacy train, if the template is off
+    # Fails here, not in spacy train, if the template is off.
+    Config().from_str(text, interpolate=False)
     return text
 
 
-def init_config(corpus: Union[str, Path], output: Optional[Union[str, Path]] = None, *, hardware: str = "cpu",
-                base_model: str = DEFAULT_BASE_MODEL, encoder: str = "auto") -> str:
+def init_config(
+    corpus: Union[str, Path],
+    output: Optional[Union[str, Path]] = None,
+    *,
+    hardware: str = "cpu",
+    base_model: str = DEFAULT_BASE_MODEL,
+    encoder: str = "auto",
+) -> str:
     """Profile `corpus` (a `convert` output folder), render its config, write it to `output`."""
     profile = profile_corpus(Path(corpus))
     text = render_config(profile, hardware=hardware, base_model=base_model, corpus_path=str(corpus),

@@ -82,6 +82,8 @@ def wordpiece_strings(tokenizer, input_ids: numpy.ndarray) -> List[List[str]]:
     """`tokenizer.convert_ids_to_tokens` for each row, from one cached lookup table."""
     table = _VOCAB_STRINGS.get(tokenizer)
     if table is None or len(table) != len(tokenizer):
-        table = numpy.array(tokenizer.convert_ids_to_tokens(list(range(len(tokenizer)))), dtype=object)
+        table = numpy.array(
+            tokenizer.convert_ids_to_tokens(list(range(len(tokenizer)))), dtype=object
+        )
         _VOCAB_STRINGS[tokenizer] = table
     return table[numpy.asarray(input_ids)].tolist()

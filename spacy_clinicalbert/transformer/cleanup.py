@@ -18,7 +18,8 @@ class TrfDataCleanup:
     def __init__(self, name: str = CLEANUP_FACTORY, trim_memory_every: int = 64):
         if trim_memory_every < 0:
             raise ValueError(
-                f"{CLEANUP_FACTORY}: trim_memory_every must be >= 0 (0 = off), got {trim_memory_every}."
+                f"{CLEANUP_FACTORY}: trim_memory_every must be >= 0 (0 = off), got "
+                f"{trim_memory_every}."
             )
         self.name = name
         self.trim_memory_every = int(trim_memory_every)

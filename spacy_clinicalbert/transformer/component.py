@@ -3,7 +3,7 @@
 spacy-transformers' TransformerListener finds it as it finds `transformer`, so
 `ner`, `textcat` and `clinical_relations` listen to it the usual way.
 """
-from typing import Callable, Iterable, Iterator, List
+from typing import Callable, Iterable, Iterator, List, Optional
 
 from spacy.language import Language
 from spacy.tokens import Doc
@@ -86,7 +86,7 @@ class ClinicalBert(Transformer):
         self.cfg.update(configured)
         return self
 
-    def initialize(self, get_examples: Callable, *, nlp: Language = None) -> None:
+    def initialize(self, get_examples: Callable, *, nlp: Optional[Language] = None) -> None:
         super().initialize(get_examples, nlp=nlp)
         if nlp is None or not self.release_trf_data:
             return

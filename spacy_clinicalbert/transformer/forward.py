@@ -9,8 +9,10 @@ from typing import List
 
 from spacy.tokens import Doc
 from spacy_transformers.data_classes import FullTransformerBatch, WordpieceBatch
-from thinc.api import Model
-from transformers import PreTrainedTokenizerFast
+from spacy_transformers.layers.transformer_model import TransformerModel
+
+# The class `transformers.PreTrainedTokenizerFast` is; the package root types it as a dummy.
+from transformers.tokenization_utils_fast import PreTrainedTokenizerFast
 
 from . import upstream
 from .alignment import align_windows, wordpiece_strings
@@ -18,20 +20,22 @@ from .length_sorting import enable_length_sorting
 from .model_resolution import resolve_base_model
 
 
-def use_clinicalbert_callbacks(model: Model) -> None:
+def use_clinicalbert_callbacks(model: TransformerModel) -> None:
     """Install `clinicalbert_forward` and `clinicalbert_init` on a TransformerModel."""
     upstream.replace_callbacks(model, clinicalbert_forward, clinicalbert_init)
 
 
-def clinicalbert_forward(model: Model, docs: List[Doc], is_train: bool):
+def clinicalbert_forward(model: TransformerModel, docs: List[Doc], is_train: bool):
     if not is_train and upstream.has_weights(model):
-        enable_length_sorting(upstream.running_module(model), model.attrs["inference_chunk_wordpieces"])
+        enable_length_sorting(
+            upstream.running_module(model), model.attrs["inference_chunk_wordpieces"]
+        )
     if upstream.uses_stock_only_features(model):
         return upstream.stock_transformer_forward(model, docs, is_train)
     return _encode_windows(model, docs, is_train)
 
 
-def _encode_windows(model: Model, docs: List[Doc], is_train: bool):
+def _encode_windows(model: TransformerModel, docs: List[Doc], is_train: bool):
     tokenizer = model.tokenizer
     nested_spans = upstream.span_getter(model)(docs)
     flat_spans = [span for doc_spans in nested_spans for span in doc_spans]
@@ -52,7 +56,9 @@ def _encode_windows(model: Model, docs: List[Doc], is_train: bool):
     encoding["pad_token"] = tokenizer.pad_token
     wordpieces = WordpieceBatch.from_batch_encoding(encoding)
     align = align_windows(flat_spans, encoding["offset_mapping"])
-    wordpieces, align = upstream.truncate_oversize_splits(wordpieces, align, tokenizer.model_max_length)
+    wordpieces, align = upstream.truncate_oversize_splits(
+        wordpieces, align, tokenizer.model_max_length
+    )
     model_output, backprop_tensors = upstream.encoder_layer(model)(wordpieces, is_train)
     output = FullTransformerBatch(
         spans=nested_spans, wordpieces=wordpieces, model_output=model_output, align=align
@@ -65,7 +71,7 @@ def _encode_windows(model: Model, docs: List[Doc], is_train: bool):
     return output, backprop
 
 
-def clinicalbert_init(model: Model, X=None, Y=None):
+def clinicalbert_init(model: TransformerModel, X=None, Y=None):
     """Resolve the base model only when weights are first needed.
 
     Building the model (spacy.load, add_pipe) must never touch the network; a saved

@@ -46,18 +46,24 @@ def length_sorted_forward(
     **kwargs: Any,
 ):
     stock = class_forward(module)
-    sortable = not (
+    whole = {
+        "input_ids": input_ids,
+        "attention_mask": attention_mask,
+        "token_type_ids": token_type_ids,
+    }
+    if (
         torch.is_grad_enabled()
         or input_ids is None
         or attention_mask is None
         or input_ids.dim() != 2
         or kwargs.get("output_attentions")
-    )
-    rows, width = input_ids.shape if sortable else (0, 0)
-    lengths = [int(n) for n in attention_mask.sum(dim=1).tolist()] if sortable else []
-    chunks = plan_chunks(lengths, chunk_wordpieces) if sortable else []
-    if not sortable or (len(chunks) == 1 and lengths[chunks[0][0]] == width):
-        return stock(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids, **kwargs)
+    ):
+        return stock(**whole, **kwargs)  # not sortable
+    rows, width = input_ids.shape
+    lengths = [int(n) for n in attention_mask.sum(dim=1).tolist()]
+    chunks = plan_chunks(lengths, chunk_wordpieces)
+    if len(chunks) == 1 and lengths[chunks[0][0]] == width:
+        return stock(**whole, **kwargs)  # one chunk, as long as the batch: nothing to gain
     outputs = []
     for indices in chunks:
         index = torch.tensor(indices, device=input_ids.device)
@@ -99,7 +105,10 @@ def _reassemble(outputs, rows: int, width: int):
 def _merge(parts, rows: int, width: int):
     sample = parts[0][1]
     if isinstance(sample, tuple):
-        return tuple(_merge([(index, value[k]) for index, value in parts], rows, width) for k in range(len(sample)))
+        return tuple(
+            _merge([(index, value[k]) for index, value in parts], rows, width)
+            for k in range(len(sample))
+        )
     if not isinstance(sample, torch.Tensor):
         return sample
     if sample.dim() == 3:  # (rows, positions, hidden)

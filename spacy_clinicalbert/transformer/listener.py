@@ -7,7 +7,7 @@ textcat) makes its own. Mean pooling is a linear map: a sparse (tokens x wordpie
 matrix of 1/count weights gives the same vectors in one pass, and its transpose the gradients.
 Other poolings (max, first, last) and non-NumPy ops (GPU) take spacy-transformers' path.
 """
-from typing import List, Optional
+from typing import List, Optional, cast
 
 import numpy
 from scipy import sparse
@@ -65,8 +65,8 @@ def _pool_forward(model: Model, trf_datas: List[TransformerData], is_train: bool
         if not isinstance(trf_data, TransformerData):
             raise ValueError(
                 f"Expected spacy_transformers TransformerData in doc._.trf_data, got "
-                f"{type(trf_data).__name__}: the pipeline needs a `clinicalbert` (or spacy-transformers "
-                f"`transformer`) component before this listener."
+                f"{type(trf_data).__name__}: the pipeline needs a `clinicalbert` (or "
+                "spacy-transformers `transformer`) component before this listener."
             )
         hidden = _last_hidden_state(trf_data)
         hiddens.append(hidden)
@@ -76,12 +76,14 @@ def _pool_forward(model: Model, trf_datas: List[TransformerData], is_train: bool
             continue
         src = hidden.reshape(-1, trf_data.width)
         matrix = mean_pooling_matrix(trf_data.align, src.shape[0])
-        outputs.append(numpy.asarray(matrix @ src, dtype=src.dtype))
+        outputs.append(cast(Floats2d, numpy.asarray(matrix @ src, dtype=src.dtype)))
         matrices.append(matrix)
 
     def backprop(d_outputs: List[Floats2d]) -> List[TransformerData]:
         d_trf_datas: List[TransformerData] = []
-        for trf_data, hidden, d_output, matrix in zip(trf_datas, hiddens, d_outputs, matrices, strict=False):
+        for trf_data, hidden, d_output, matrix in zip(
+            trf_datas, hiddens, d_outputs, matrices, strict=False
+        ):
             if hidden is None:  # as spacy-transformers: zero-length docs send no gradient
                 continue
             if matrix is None:
@@ -90,7 +92,8 @@ def _pool_forward(model: Model, trf_datas: List[TransformerData], is_train: bool
                 d_src = numpy.asarray(matrix.T @ d_output, dtype=hidden.dtype)
                 d_hidden = (d_src * grad_factor).reshape(hidden.shape)
             d_trf_datas.append(TransformerData(
-                model_output=BaseModelOutput(last_hidden_state=d_hidden),
+                # numpy, as spacy-transformers' own gradients; the field is typed for torch.
+                model_output=BaseModelOutput(last_hidden_state=d_hidden),  # type: ignore[arg-type]
                 wordpieces=trf_data.wordpieces,
                 align=trf_data.align,
             ))
@@ -101,7 +104,8 @@ def _pool_forward(model: Model, trf_datas: List[TransformerData], is_train: bool
 
 def _last_hidden_state(trf_data: TransformerData):
     output = trf_data.model_output
-    return output.last_hidden_state if "last_hidden_state" in output else None
+    # ModelOutput is a dict of its set fields; its type does not list them.
+    return output["last_hidden_state"] if "last_hidden_state" in output else None
 
 
 __all__ = ["clinicalbert_listener_v1", "mean_pooling_matrix", "pool_wordpieces"]

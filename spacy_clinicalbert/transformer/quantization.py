@@ -21,14 +21,17 @@ import logging
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional, Union
+from typing import TYPE_CHECKING, Dict, Iterator, List, Optional, Union, cast
 
 import torch
 from spacy.language import Language
-from thinc.api import Model
 from transformers.modeling_outputs import BaseModelOutput
 
 from . import upstream
+
+if TYPE_CHECKING:
+    from spacy_transformers.layers.transformer_model import TransformerModel
+    from spacy_transformers.pipeline_component import Transformer
 
 ONNX_OPSET = 17
 INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
@@ -66,7 +69,9 @@ class OnnxInt8Encoder(torch.nn.Module):
     and refuses `state_dict()`, which is what spaCy would save.
     """
 
-    def __init__(self, fp32_module: torch.nn.Module, onnx_bytes: bytes, fingerprint: str, threads: int):
+    def __init__(
+        self, fp32_module: torch.nn.Module, onnx_bytes: bytes, fingerprint: str, threads: int
+    ):
         super().__init__()
         ort = _require_ort()
         options = ort.SessionOptions()
@@ -106,20 +111,27 @@ def transformer_pipes(nlp: Language) -> List[str]:
     return [name for name, pipe in nlp.pipeline if isinstance(pipe, Transformer)]
 
 
-def _encoder_model(nlp: Language, pipe_name: Optional[str]) -> Model:
+def _encoder_model(nlp: Language, pipe_name: Optional[str]) -> "TransformerModel":
     """The TransformerModel of the named (or only) transformer pipe, with weights."""
     names = transformer_pipes(nlp)
     if not names:
-        raise QuantizationError(f"The pipeline has no transformer component (pipes: {nlp.pipe_names}).")
+        raise QuantizationError(
+            f"The pipeline has no transformer component (pipes: {nlp.pipe_names})."
+        )
     if pipe_name is None:
         if len(names) > 1:
             raise QuantizationError(f"Several transformer pipes {names}: name one with pipe_name.")
         pipe_name = names[0]
     elif pipe_name not in names:
         raise QuantizationError(f"'{pipe_name}' is not a transformer pipe; these are: {names}.")
-    model = nlp.get_pipe(pipe_name).model
+    # A spacy-transformers Transformer (transformer_pipes); spaCy types pipes as callables
+    # and spacy-transformers types the pipe's model as any Model.
+    pipe = cast("Transformer", nlp.get_pipe(pipe_name))
+    model = cast("TransformerModel", pipe.model)
     if not upstream.has_weights(model):
-        raise QuantizationError(f"'{pipe_name}' has no weights yet: initialize or load the pipeline first.")
+        raise QuantizationError(
+            f"'{pipe_name}' has no weights yet: initialize or load the pipeline first."
+        )
     return model
 
 
@@ -149,7 +161,9 @@ class _LastHidden(torch.nn.Module):
     def forward(self, *args):
         # The class's forward: what is traced must not depend on length sorting.
         stock = upstream.class_forward(self.inner)
-        return stock(**dict(zip(self.names, args, strict=False)), return_dict=True).last_hidden_state
+        return stock(
+            **dict(zip(self.names, args, strict=False)), return_dict=True
+        ).last_hidden_state
 
 
 class _DropOrtQuantizerHints(logging.Filter):
@@ -274,12 +288,15 @@ def load_int8_onnx(path: Union[str, Path], expected_fingerprint: Optional[str] =
         raise QuantizationError(f"No int8 encoder file at {path}.")
     sidecar = _sidecar(path)
     if not sidecar.exists():
-        raise QuantizationError(f"{sidecar} is missing: cannot tell which weights {path} came from.")
+        raise QuantizationError(
+            f"{sidecar} is missing: cannot tell which weights {path} came from."
+        )
     info = json.loads(sidecar.read_text(encoding="utf8"))
     if expected_fingerprint is not None and info.get("fp32_fingerprint") != expected_fingerprint:
         raise QuantizationError(
             f"{path} was quantized from other weights than this pipeline's encoder "
-            f"(fingerprint {str(info.get('fp32_fingerprint'))[:12]}... vs {expected_fingerprint[:12]}...). "
+            f"(fingerprint {str(info.get('fp32_fingerprint'))[:12]}... vs "
+            f"{expected_fingerprint[:12]}...). "
             "Write it again from this pipeline with `python -m spacy_clinicalbert quantize`."
         )
     return path.read_bytes()

@@ -52,7 +52,7 @@ RELIED_ON: List[Tuple[str, str]] = [
     ("thinc.api", "Model.replace_callbacks"),
     ("thinc.shims.pytorch", "PyTorchShim"),
     ("spacy_transformers.layers.hf_shim", "HFShim"),
-    ("transformers", "PreTrainedTokenizerFast"),
+    ("transformers.tokenization_utils_fast", "PreTrainedTokenizerFast"),
     ("transformers.utils", "ModelOutput"),
     ("transformers.modeling_outputs", "BaseModelOutput"),
     ("torch.nn", "Module.__call__"),

@@ -18,8 +18,11 @@ from spacy_transformers import registry
 WORDPIECE_WINDOWS = "spacy-clinicalbert.wordpiece_windows.v1"
 
 
-@registry.span_getters(WORDPIECE_WINDOWS)
-def wordpiece_windows_v1(window: int = 96, stride: int = 72, max_wordpieces: int = 512) -> "WordpieceWindows":
+# spacy-transformers adds `span_getters` to spaCy's registry class at import time.
+@registry.span_getters(WORDPIECE_WINDOWS)  # type: ignore[attr-defined]
+def wordpiece_windows_v1(
+    window: int = 96, stride: int = 72, max_wordpieces: int = 512
+) -> "WordpieceWindows":
     """Windows of `window` spaCy tokens every `stride` tokens, split until each fits
     `max_wordpieces` (special tokens included; also capped by the tokenizer's
     `model_max_length` once the encoder that uses them has a tokenizer)."""
@@ -85,7 +88,9 @@ class WordpieceWindows:
         strings = docs[0].vocab.strings
         texts = [strings[orth] for orth in orths]
         if tokenizer is None:
-            self._counts.update((orth, len(text.strip())) for orth, text in zip(orths, texts, strict=True))
+            self._counts.update(
+                (orth, len(text.strip())) for orth, text in zip(orths, texts, strict=True)
+            )
             return
         encoded = tokenizer(texts, add_special_tokens=False)["input_ids"]
         self._counts.update((orth, len(ids)) for orth, ids in zip(orths, encoded, strict=True))
