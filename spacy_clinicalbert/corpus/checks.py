@@ -24,6 +24,7 @@ from thinc.api import Config
 from ..layers import CATEGORIES, ENTITIES, LAYERS, RELATIONS, doc_layers
 from ..relations.candidates import CandidateGenerator  # also registers relation_candidates.v1
 from ..relations.data import Relation, get_relations
+from ..relations.reachability import split_reachable
 from .docs import install_extensions
 from .writer import msgpack_registries_cached
 
@@ -338,23 +339,18 @@ def _unreachable_reason(
 def _add_reach(
     reach: Reach,
     doc: Doc,
-    rels: List[Relation],
     rs: RelationSettings,
     learned: Set[TypePair],
     where: str,
 ) -> None:
-    """Count the gold relations whose (head, tail) the generator does not produce."""
+    """Count the gold relations whose (head, tail) the generator does not produce (the
+    relation component's own test, `relations.reachability.split_reachable`), with why."""
     generator = rs.generator
     type_pairs = generator.type_pairs(learned)
-    produced = {(_key(h), _key(t)) for h, t in generator(doc, type_pairs)}
-    source = None
-    for rel in rels:
-        reach.gold += 1
-        pair = (_key(rel.head), _key(rel.tail))
-        if pair in produced or (rel.label in rs.symmetric and pair[::-1] in produced):
-            continue
-        if source is None:
-            source = {_key(span) for span in generator.entities(doc)}
+    reached, missed = split_reachable(doc, generator, type_pairs, rs.symmetric)
+    reach.gold += len(reached) + len(missed)
+    source = {_key(span) for span in generator.entities(doc)} if missed else set()
+    for rel in missed:
         reason = _unreachable_reason(doc, rel, generator, source, type_pairs)
         example = f"{where}: {rel.label} {_quote(rel.head.text, 40)} -> {_quote(rel.tail.text, 40)}"
         reach.unreachable.setdefault(reason, Finding()).add(example)
@@ -412,7 +408,7 @@ class CorpusScan:
             # included, decide exactly as the full learned set would.
             self.learned.update((rel.head.label_, rel.tail.label_) for rel in rels)
         for rs in self.settings.relations:
-            _add_reach(stats.reach.setdefault(rs.name, Reach()), doc, rels, rs, self.learned, where)
+            _add_reach(stats.reach.setdefault(rs.name, Reach()), doc, rs, self.learned, where)
 
     def _check_leak(self, stats: SplitStats, doc: Doc, split: str, where: str) -> None:
         text = doc.text  # joined from the tokens on each access: read it once
