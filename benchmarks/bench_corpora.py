@@ -262,7 +262,9 @@ def ours_scores(metrics: Dict, test_layers: Dict[str, int]) -> Dict:
         ents = metrics["entities"]
         out["entities"] = {"micro_f": ents["micro"]["f"], "micro_p": ents["micro"]["p"],
                            "micro_r": ents["micro"]["r"], "docs": ents["docs"],
-                           "components": ents.get("components"), "target": ents.get("target", "doc.ents"),
+                           "components": ents.get("components"),
+                           # evaluate writes `scored_on`: doc.ents, or doc.spans['entities'] for spancat
+                           "target": "span group" if "spans" in str(ents.get("scored_on", "")) else "doc.ents",
                            "per_type_f": {k: v["f"] for k, v in ents["per_type"].items()},
                            "gold": ents["gold"], "predicted": ents["predicted"]}
     if "relations" in metrics and metrics["relations"]:
@@ -765,7 +767,7 @@ def run_corpus(name: str, args, base: str) -> Dict:
         per_task = budget / len(tasks) if tasks and args.peer_share == "split" else budget
         entry["hf_peer"] = {"budget_s": round(per_task, 1), "budget_from": (
             "--budget-seconds" if args.budget_seconds is not None
-            else f"ours (cpu, whole command)" if args.clock == "cpu" else f"ours ({args.peer_budget})"),
+            else "ours (cpu, whole command)" if args.clock == "cpu" else f"ours ({args.peer_budget})"),
             "clock": args.clock,
             "share": args.peer_share, "learning_rate": args.peer_lr, "batch_size": args.peer_batch_size,
             "warmup_ratio": round(warmup_ratio, 4), "threads": args.threads}
