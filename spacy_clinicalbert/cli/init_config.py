@@ -73,8 +73,9 @@ def init_config_cli(
         return
     from thinc.api import Config
 
-    pipeline = Config().from_str(text, interpolate=False)["nlp"]["pipeline"]
-    frozen = Config().from_str(text, interpolate=False)["training"]["frozen_components"]
+    config = Config().from_str(text, interpolate=False)
+    pipeline = config["nlp"]["pipeline"]
+    frozen = config["training"]["frozen_components"]
     encoder_line = f"\nencoder: frozen ({', '.join(frozen)})" if frozen else "\nencoder: fine-tuned"
     msg.good(
         f"Wrote {output}", f"{profile.summary()}\npipeline: {' -> '.join(pipeline)}{encoder_line}"
