@@ -1,11 +1,13 @@
-"""`table`: run a pipeline over notes and write one row per entity (JSONL or CSV).
+"""`table`: the entity rows of `annotate --schema entities`, written to one JSONL or CSV file.
 
-Notes are read by the pretraining readers (`spacy_clinicalbert.pretraining.readers`):
-errors name the file and line, and empty notes are counted, not dropped silently.
+A thin alias kept for scripts written before `annotate`: the notes are read, checked
+and annotated by `annotate` (into a temporary folder), whose parts are joined into
+OUTPUT. Notes that could not be annotated are counted and, when there are any,
+written beside OUTPUT as OUTPUT.errors.jsonl.
 """
-import csv
-import itertools
-import json
+
+import shutil
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator, Optional, Tuple
 
@@ -17,46 +19,53 @@ from . import app
 if TYPE_CHECKING:
     from ..pretraining.readers import ReadStats
 
-TEXT_SUFFIXES = {".txt", ".text"}
-
 
 def _records(
     path: Path, text_field: str, id_field: str, stats: "ReadStats"
 ) -> Iterator[Tuple[str, str]]:
-    """(id, text) pairs from a folder of .txt files, a .txt file, JSONL or CSV.
-
-    Ids: the file's path (in the folder) or name; else the `id_field` of a record,
-    or its line in the file (CSV: its row, the header being row 1).
-    """
-    from ..pretraining.readers import CorpusError, read_csv, read_jsonl, read_txt
+    """(id, text) pairs read the way `annotate` reads them, for commands that want docs, not rows
+    (`render`). Empty notes are counted in `stats`; any other bad note stops with its place."""
+    from ..annotate.records import DEFAULT_MAX_CHARS, check_note
+    from ..annotate.sources import Columns, SourceError, open_source
 
     try:
-        if path.is_dir():
-            files = sorted(p for p in path.rglob("*") if p.suffix in TEXT_SUFFIXES)
-            if not files:
-                msg.fail(f"No .txt files in {path}", exits=1)
-            for file in files:
-                for note in read_txt(file, stats):
-                    yield str(file.relative_to(path)), note.text
-        elif path.suffix in TEXT_SUFFIXES:
-            for note in read_txt(path, stats):
-                yield path.name, note.text
-        elif path.suffix == ".jsonl":
-            for note in read_jsonl(path, stats, text_field, id_field):
-                yield note.id or str(note.number), note.text
-        elif path.suffix == ".csv":
-            for note in read_csv(path, stats, text_field, id_field):
-                yield note.id or str(note.number + 1), note.text
-        else:
-            msg.fail(
-                f"{path}: unsupported input; use a folder of .txt files, .txt, .jsonl or .csv",
-                exits=1,
-            )
-    except CorpusError as err:
-        # said in this command's words, as before
-        if err.problem.startswith(f"no field '{text_field}'"):
-            msg.fail(f"{err.where}: no '{text_field}' field (set --text-field)", exits=1)
+        source = open_source(str(path), Columns(id_field, text_field, number_when_no_id=True))
+        for record in source:
+            note, problem = check_note(record, DEFAULT_MAX_CHARS)
+            if problem is not None:
+                if problem[0] in {"empty_text", "null_text"}:
+                    stats.count_empty(record.location)
+                    continue
+                msg.fail(f"{record.location}: {problem[1]} ({problem[0]})", exits=1)
+            assert note is not None
+            stats.notes += 1
+            yield note.source_id, note.text
+    except SourceError as err:
         msg.fail(str(err), exits=1)
+
+
+def join_parts(folder: Path, output: Path, fmt: str) -> int:
+    """Concatenate a table's part files (in commit order) into one file; returns the rows."""
+    parts = sorted(p for p in folder.glob(f"part-*.{fmt}") if "empty" not in p.name)
+    rows = 0
+    with output.open("w", encoding="utf8", newline="") as out:
+        for i, part in enumerate(parts):
+            lines = part.read_text(encoding="utf8").splitlines(keepends=True)
+            if fmt == "csv" and i > 0:
+                lines = lines[1:]
+            out.writelines(lines)
+        if fmt == "csv" and not parts:
+            empty = next(folder.glob("part-empty.csv"), None)
+            if empty:
+                out.write(empty.read_text(encoding="utf8"))
+    if fmt == "jsonl":
+        rows = sum(1 for line in output.read_text(encoding="utf8").splitlines() if line.strip())
+    else:
+        import csv
+
+        with output.open(encoding="utf8", newline="") as handle:
+            rows = sum(1 for _ in csv.DictReader(handle))
+    return rows
 
 
 @app.command("table")
@@ -66,7 +75,7 @@ def table_cli(
     ),
     input_path: Path = typer.Argument(
         ...,
-        help="Notes: a folder of .txt files, one .txt file, JSONL (one object per line) or CSV.",
+        help="Notes: a folder of .txt files, one .txt file, JSONL, CSV, TSV or Parquet.",
         exists=True,
     ),
     output_path: Path = typer.Argument(
@@ -91,47 +100,47 @@ def table_cli(
 ):
     """Run PIPELINE over notes and write one row per entity: label, text, character
     offsets, source (model or rule), section, the ConText flags with their cues, and
-    the entity's relations."""
-    import spacy
-    from tqdm import tqdm
+    the entity's relations. Same as `annotate --schema entities`, into one file."""
+    from ..annotate import annotate
+    from ..annotate.sources import Columns, SourceError, open_source
 
-    from ..rules.table import COLUMNS, entity_rows
-
-    if output_path.suffix not in {".jsonl", ".csv"}:
+    fmt = output_path.suffix.lstrip(".")
+    if fmt not in {"jsonl", "csv"}:
         msg.fail(f"{output_path}: the output must end in .jsonl or .csv", exits=1)
-    nlp = spacy.load(pipeline)
-    from ..pretraining.readers import ReadStats
-
-    stats = ReadStats()
-    counts = {"docs": 0, "rows": 0}
-    records = _records(input_path, text_field, id_field, stats)
-    if limit:
-        records = itertools.islice(records, limit)
-    ids = []
-
-    def texts():
-        for doc_id, text in records:
-            ids.append(doc_id)
-            yield text
-
-    output_path.parent.mkdir(parents=True, exist_ok=True)
-    with output_path.open("w", encoding="utf8", newline="") as handle:
-        writer = None
-        if output_path.suffix == ".csv":
-            writer = csv.DictWriter(handle, fieldnames=list(COLUMNS))
-            writer.writeheader()
-        for i, doc in enumerate(
-            tqdm(nlp.pipe(texts(), batch_size=batch_size), desc="notes", unit="note")
-        ):
-            for row in entity_rows(doc, ids[i], spans_key=spans_key):
-                if writer is None:
-                    handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-                else:
-                    row = dict(row, assertion_cues=json.dumps(row["assertion_cues"]),
-                               relations=json.dumps(row["relations"], ensure_ascii=False))
-                    writer.writerow(row)
-                counts["rows"] += 1
-            counts["docs"] += 1
-    msg.good(f"Wrote {counts['rows']} entity rows from {counts['docs']} notes to {output_path}")
-    if stats.empty:
-        msg.warn(f"Skipped {stats.empty} empty notes")
+    try:
+        source = open_source(str(input_path), Columns(id_field, text_field, number_when_no_id=True))
+    except SourceError as err:
+        msg.fail(str(err), exits=1)
+    work = Path(tempfile.mkdtemp(prefix="table-"))
+    try:
+        try:
+            summary = annotate(
+                pipeline,
+                source,
+                str(work / "out"),
+                output_format=fmt,
+                schema="entities",
+                spans_key=spans_key,
+                batch_size=batch_size,
+                limit=limit,
+                progress=True,
+            )
+        except SourceError as err:
+            msg.fail(str(err), exits=1)
+        output_path.parent.mkdir(parents=True, exist_ok=True)
+        rows = join_parts(work / "out" / "entities", output_path, fmt)
+        errors = output_path.with_name(f"{output_path.name}.errors.{fmt}")
+        if summary.failed:
+            join_parts(work / "out" / "note_nlp_error", errors, fmt)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    msg.good(f"Wrote {rows} entity rows from {summary.annotated} notes to {output_path}")
+    empty = summary.reasons.get("empty_text", 0) + summary.reasons.get("null_text", 0)
+    if empty:
+        msg.warn(f"Skipped {empty} empty notes")
+    other = summary.failed - empty
+    if summary.failed:
+        msg.warn(
+            f"{summary.failed} notes not annotated ({other} for other reasons than empty text): "
+            f"see {errors}"
+        )

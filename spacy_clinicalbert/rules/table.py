@@ -4,7 +4,9 @@ Each row holds the document id, the entity's label, text and character
 offsets, where it came from (model or rule), its section, the five ConText
 flags with the cues that set them, and its relations (from
 `spacy_clinicalbert.relations.data.get_relations`) as a list of small dicts.
-Everything in a row is JSON-safe.
+Everything in a row is JSON-safe. The `table` command writes these rows through
+`annotate` (`--schema entities`); `annotate` also uses the section and extension
+helpers here for its OMOP rows.
 """
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
@@ -19,7 +21,7 @@ COLUMNS = (
 )
 
 
-def _ext(obj, name: str, default=None):
+def extension_value(obj, name: str, default=None):
     """An extension's value, or `default` when no component registered it."""
     cls = type(obj)
     if not cls.has_extension(name):
@@ -27,8 +29,8 @@ def _ext(obj, name: str, default=None):
     return getattr(obj._, name)
 
 
-def _section_index(doc: Doc) -> List[Tuple[int, int, Optional[str]]]:
-    sections = _ext(doc, "sections", None) or []
+def section_index(doc: Doc) -> List[Tuple[int, int, Optional[str]]]:
+    sections = extension_value(doc, "sections", None) or []
     out = []
     for section in sections:
         # medspaCy Section objects, or their dict form when read without medspaCy.
@@ -41,7 +43,7 @@ def _section_index(doc: Doc) -> List[Tuple[int, int, Optional[str]]]:
     return out
 
 
-def _section_of(index: List[Tuple[int, int, Optional[str]]], span: Span) -> Optional[str]:
+def section_of(index: List[Tuple[int, int, Optional[str]]], span: Span) -> Optional[str]:
     for start, end, category in index:
         if start <= span.start < end:
             return category
@@ -71,12 +73,12 @@ def entity_rows(
 ) -> List[Dict[str, Any]]:
     """One row per entity of `doc` (or of `doc.spans[spans_key]`)."""
     spans: Sequence[Span] = doc.ents if spans_key is None else list(doc.spans.get(spans_key, []))
-    sections = _section_index(doc)
+    sections = section_index(doc)
     relations = _relations_by_entity(doc)
     rows = []
     for i, span in enumerate(spans):
-        rule = _ext(span, "clinical_rule", None)
-        cues = _ext(span, "context_cues", ()) or ()
+        rule = extension_value(span, "clinical_rule", None)
+        cues = extension_value(span, "context_cues", ()) or ()
         row = {
             "doc_id": doc_id,
             "ent_id": i,
@@ -86,10 +88,10 @@ def entity_rows(
             "end_char": span.end_char,
             "source": "rule" if rule else "model",
             "rule": rule,
-            "section": _section_of(sections, span),
+            "section": section_of(sections, span),
         }
         for flag in FLAGS:
-            row[flag] = bool(_ext(span, flag, False))
+            row[flag] = bool(extension_value(span, flag, False))
         row["assertion_cues"] = [f"{cue['category']}:{cue['text']}" for cue in cues]
         row["relations"] = relations.get((span.start, span.end, span.label_), [])
         rows.append(row)
