@@ -48,7 +48,7 @@ from . import evaluate  # noqa: E402,F401
 from . import quantize  # noqa: E402,F401
 from . import init_config  # noqa: E402,F401
 from . import check_data  # noqa: E402,F401
-from . import render  # noqa: E402,F401
+from . import deid  # noqa: E402,F401
 from . import render  # noqa: E402,F401
 from . import annotate  # noqa: E402,F401
 # isort: on
