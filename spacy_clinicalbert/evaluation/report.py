@@ -44,6 +44,10 @@ def _header(metrics: Dict) -> List[str]:
         lines.append(f"- Docs annotating each layer: {counts}")
     lines.append(f"- Device: {metrics['speed']['device']}")
     lines.append("- Scores are percentages; P = precision, R = recall, F1 = F-score.")
+    if metrics.get("error_browser"):
+        name = metrics["error_browser"]
+        lines.append(f"- Errors in context (false positives and negatives, gold and predicted "
+                     f"side by side, filterable by label): [{name}]({name})")
     return lines + [""]
 
 

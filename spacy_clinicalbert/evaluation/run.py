@@ -137,6 +137,11 @@ def evaluate_pipeline(
     metrics["not_evaluated"] = skipped
     metrics["plots"] = {}
     if output_dir is not None:
+        from .report_html import write_error_browser
+
+        # The error browser first: report.md links it.
+        metrics["error_browser"] = write_error_browser(
+            examples, metrics, Path(output_dir), span_key).name
         write_outputs(metrics, Path(output_dir), plots=plots)
     return metrics
 
