@@ -24,12 +24,18 @@ HOLIDAYS = (
     "Christmas", "Christmas Eve", "New Year's Day", "New Year's Eve", "Thanksgiving", "Easter",
     "Memorial Day", "Labor Day", "Independence Day", "Halloween", "Valentine's Day",
 )
-_MONTH_WORD = (
-    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"
-    r"|Sept?(?:ember)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?"
-    r"|JAN(?:UARY)?|FEB(?:RUARY)?|MAR(?:CH)?|APR(?:IL)?|MAY|JUNE?|JULY?|AUG(?:UST)?"
-    r"|SEPT?(?:EMBER)?|OCT(?:OBER)?|NOV(?:EMBER)?|DEC(?:EMBER)?)"
-)
+def _month_alternatives() -> str:
+    forms = []
+    for full in MONTHS:
+        for word in (full, full.upper()):
+            abbr = word[:3]
+            extra = [word[:4] + r"\.?"] if full == "September" else []
+            forms += [word] + ([abbr + r"\.?"] if abbr.lower() != full.lower() else []) + extra
+    return "(?:" + "|".join(sorted(set(forms), key=len, reverse=True)) + ")"
+
+
+# A month word: full, or abbreviated with an optional period (which then belongs to it).
+_MONTH_WORD = _month_alternatives()
 _WD = r"(?:Mon|Tues?|Wed(?:nes)?|Thu(?:rs?)?|Fri|Sat(?:ur)?|Sun)(?:day)?"
 _D = r"(?:0?[1-9]|[12]\d|3[01])"
 _MN = r"(?:0?[1-9]|1[0-2])"
@@ -47,15 +53,15 @@ FORMS: Tuple[Tuple[str, str], ...] = (
     ("d-mon-y", rf"{_B}(?P<d>{_D})-(?P<m>{_MONTH_WORD})-(?P<y>{_Y4}|\d\d){_A}"),
     (
         "month-day",
-        rf"(?<![\w.])(?:(?P<wd>{_WD}),?\s+)?(?P<m>{_MONTH_WORD})\.?\s+(?P<d>{_D})(?P<o>{_ORD})?"
+        rf"(?<![\w.])(?:(?P<wd>{_WD}),?\s+)?(?P<m>{_MONTH_WORD})\s+(?P<d>{_D})(?P<o>{_ORD})?"
         rf"(?:,?\s+(?P<y>{_Y4}))?(?![\w:]|\.\d)",
     ),
     (
         "day-month",
-        rf"(?<![\w.])(?P<d>{_D})(?P<o>{_ORD})?\s+(?:of\s+)?(?P<m>{_MONTH_WORD})\.?"
+        rf"(?<![\w.])(?P<d>{_D})(?P<o>{_ORD})?\s+(?:of\s+)?(?P<m>{_MONTH_WORD})"
         rf"(?:,?\s+(?P<y>{_Y4}))?(?!\w)",
     ),
-    ("month-year", rf"(?<![\w.])(?P<m>{_MONTH_WORD})\.?,?\s+(?:of\s+)?(?P<y>{_Y4})(?!\w)"),
+    ("month-year", rf"(?<![\w.])(?P<m>{_MONTH_WORD}),?\s+(?:of\s+)?(?P<y>{_Y4})(?!\w)"),
     ("my", rf"{_B}(?P<mn>{_MN})(?P<s>[/-])(?P<y>{_Y4}){_A}"),
     ("md", rf"{_B}(?P<mn>{_MN})(?P<s>/)(?P<d>{_D}){_A}"),
     ("year", rf"(?<![\w/.\-])(?P<y>{_Y4})(?![\w/]|[.\-]\d)"),
@@ -76,7 +82,7 @@ _DATE_CUE = re.compile(
 _UNIT_AFTER = re.compile(
     r"(?i)^\s*(?:mg|mcg|µg|g|ml|mL|cc|units?|tabs?|tablets?|caps?|capsules?|doses?|puffs?|drops?|"
     r"strength|of (?:a |the )?(?:tablet|dose|pill)|%|mmhg|times|x\b|hours|hrs|h\b|minutes|min\b|"
-    r"patients|cases|people|cells|beats|breaths|kg|lbs?|cm|mm|feet|ft|inches|in\b|miles|days|"
+    r"patients|cases|people|cells|beats|breaths|kg|lbs?|cm|mm|feet|ft|inches|miles|days|"
     r"weeks|months|years)"
 )
 _SCORE_BEFORE = re.compile(
@@ -123,11 +129,12 @@ def _month_number(word: str) -> int:
     return [m.lower()[:3] for m in MONTHS].index(key) + 1
 
 
-def _render_month(like: str, month: int) -> str:
-    """Month `month` spelled as `like` is: full or abbreviated (`Sept` keeps four letters), case."""
+def _render_month(like: str, month: int, abbreviated: bool = False) -> str:
+    """Month `month` spelled as `like` is: full or abbreviated (`Sept` keeps four letters), case.
+    `May` is read as full unless `abbreviated` (`05-MAY-19`)."""
     full = MONTHS[month - 1]
     bare = like.rstrip(".")
-    if bare.lower() in (m.lower() for m in MONTHS):
+    if bare.lower() in (m.lower() for m in MONTHS) and not (abbreviated and len(bare) == 3):
         word = full
     elif len(bare) == 4 and bare.lower() == "sept":
         word = "Sept" if month == 9 else full[:3]
@@ -137,6 +144,8 @@ def _render_month(like: str, month: int) -> str:
         word = word.upper()
     elif bare.islower():
         word = word.lower()
+    if like.endswith(".") and word.lower() not in ("may", "june", "july"):
+        word += "."
     return word
 
 
@@ -203,7 +212,7 @@ def shift_date(
     if name == "mdy" and day_first and int(groups["d"] or 0) <= 12:  # type: ignore[arg-type]
         new_month, new_day = new.day, new.month  # written day first: swap back
     if groups.get("m"):
-        values["m"] = _render_month(groups["m"], new.month)  # type: ignore[arg-type]
+        values["m"] = _render_month(groups["m"], new.month, name == "d-mon-y")  # type: ignore[arg-type]
     if groups.get("mn"):
         values["mn"] = _pad(groups["mn"], new_month)  # type: ignore[arg-type]
     if groups.get("d"):

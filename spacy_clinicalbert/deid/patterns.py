@@ -138,13 +138,16 @@ def find_phones(text: str) -> List[Detection]:
                 if re.fullmatch(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}", value):
                     continue
             label = "FAX" if _FAX_CUE.search(before) or _FAX_AFTER.match(text[end:end + 8]) else "PHONE"
-            out.append(Detection(start, end, label, "pattern"))
+            # a loose shape yields to an ID pattern over the same digits (merge ranks by score)
+            out.append(Detection(start, end, label, "pattern", 1.0 if strict else 0.9))
             taken[start:end] = b"\x01" * (end - start)
     return out
 
 
-def _group_hits(pattern: "re.Pattern[str]", text: str, label: str, group: str = "v") -> List[Detection]:
-    return [Detection(m.start(group), m.end(group), label, "pattern") for m in pattern.finditer(text)]
+def _group_hits(
+    pattern: "re.Pattern[str]", text: str, label: str, group: str = "v", score: float = 1.0
+) -> List[Detection]:
+    return [Detection(m.start(group), m.end(group), label, "pattern", score) for m in pattern.finditer(text)]
 
 
 def find_ids(text: str) -> List[Detection]:
@@ -153,7 +156,8 @@ def find_ids(text: str) -> List[Detection]:
     for label, pattern in ID_PATTERNS:
         if label == "USERNAME":
             continue
-        out += _group_hits(pattern, text, label)
+        # the generic cues (ID, identifier ...) yield to a specific one over the same value
+        out += _group_hits(pattern, text, label, score=0.95 if label == "IDNUM" else 1.0)
     out += _group_hits(USERNAME_VALUE, text, "USERNAME")
     return out
 
