@@ -23,11 +23,12 @@ import re
 from typing import FrozenSet, List, Optional, Tuple
 
 from .detection import Detection
-from .patterns import US_STATES
+from .patterns import TERRITORIES, US_STATES
 
 _PART = r"(?:O'[A-Z][a-z]+|Mc[A-Z][a-z]+|Mac[A-Z][a-z]+|[A-Z][a-z]+(?:[-'][A-Z][a-z]+)?|[A-Z]\.)"
 _NAME = rf"{_PART}(?:\s+{_PART}){{0,3}}"
 _LAST_FIRST = r"[A-Z][a-z]+(?:-[A-Z][a-z]+)?,\s+[A-Z][a-z]+(?:\s+[A-Z]\.)?"
+_UPPER_NAME = r"[A-Z][A-Z'-]+(?:,\s+|\s+)[A-Z][A-Z'-]+(?:\s+[A-Z]\.?)?"
 
 # Words that start with a capital in notes but are never part of a name.
 STOPWORDS: FrozenSet[str] = frozenset(
@@ -42,7 +43,7 @@ STOPWORDS: FrozenSet[str] = frozenset(
     Surgeon Assistant Anesthesia Anesthesiologist Anesthetic Preoperative Postoperative Operative
     Operation Report Note Notes Summary Chief Complaint Present Illness Past Medical Surgical
     Hospital Clinic Center Medical Health Department Emergency Service Services Unit Room Floor
-    Ward ICU ER OR PACU Doctor Dr Mr Mrs Ms Miss Mx Prof Professor Nurse MD DO RN NP PA Sincerely
+    Ward ICU ER OR PACU Practitioner Practitioners Doctor Dr Mr Mrs Ms Miss Mx Prof Professor Nurse MD DO RN NP PA Sincerely
     Thank Thanks Dear Regards Signed Electronically Dictated Transcribed Reviewed Referred Referring
     Primary Care Provider PCP CC Copy Mother Father Sister Brother Wife Husband Son Daughter
     January February March April May June July August September October November December
@@ -69,7 +70,7 @@ EPONYMS: FrozenSet[str] = frozenset(
     Morison's Langerhans Kupffer Purkinje Schwann Auerbach Meissner Brunner Peyer Virchow Trousseau
     Horner Korotkoff Duroziez Quincke Corrigan Traube Biot Medrol Motrin Tylenol Advil Coumadin
     Lasix Zofran Norco Vicodin Percocet Keflex Ancef Toradol Versed Diprivan Marcaine Xylocaine
-    Ringer Ringer's Hartmann's Luer Silastic Dacron Gore-Tex Teflon Velcro Kelly Bell's""".split()
+    Ringer Ringer's Hartmann's Luer Silastic Dacron Gore-Tex Teflon Velcro Bell's""".split()
 )
 _MEDICAL_HEAD = (
     r"disease|syndrome|palsy|sign|signs|test|tests|catheter|tube|drain|drains|clamp|clamps|forceps|"
@@ -86,7 +87,8 @@ _MEDICAL_HEAD = (
     r"murmur|rub|gallop|sounds?|respirations?|breathing|criteria|equation|formula|rule|protocol|"
     r"regimen|classification|stockinette|dressings?|wrap|tape|ointment|gauze|packing|monitoring|"
     r"esophagus|diverticulum|ring|web|plug|dementia|chorea|lymphoma|sarcoma|carcinoma|neuroma|"
-    r"tumors|ileus|body|ligature|pessary|hemorrhoid|knife|blade|tenaculum|tray|sponge|loupe"
+    r"tumors|ileus|body|ligature|pessary|hemorrhoid|knife|blade|tenaculum|tray|sponge|loupe|holder|"
+    r"positioner|support|rest|boots?|device|apparatus|system|unit|machine|lens|implant"
 )
 _EPONYM_AFTER = re.compile(rf"^(?:'s|’s|s')?[- ]+(?:[A-Za-z'-]+[- ]+)?(?:{_MEDICAL_HEAD})\b", re.I)
 
@@ -97,7 +99,7 @@ POSTNOMINAL = re.compile(
     rf"PhD|Ph\.D\.|MBBS|FACS|FACP|DPM|DDS|CRNA|LPN|CNM|PharmD)\b"
 )
 DOCTOR_CUE = re.compile(
-    rf"(?i:seen by|evaluated by|examined by|signed by|electronically signed by|dictated by|"
+    rf"\b(?i:seen by|evaluated by|examined by|signed by|electronically signed by|dictated by|"
     rf"transcribed by|reviewed by|referred by|referring physician|referring doctor|attending|"
     rf"attending physician|primary care physician|primary care provider|pcp|cc|surgeon|"
     rf"assistant surgeon|assistant|anesthesiologist|anesthesia by|provider|physician|consultant|"
@@ -106,13 +108,16 @@ DOCTOR_CUE = re.compile(
     rf"\s*[:,]?\s*(?:(?:Dr|Doctor)\.?\s+)?(?P<n>{_NAME})"
 )
 PATIENT_CUE = re.compile(
-    rf"(?i:patient name|patient|pt\.?|name|emergency contact|next of kin|contact person|"
+    rf"\b(?i:patient name|patient|pt\.?|name|emergency contact|next of kin|contact person|"
     rf"his wife|her husband|his husband|her wife|wife|husband|daughter|son|mother|father|sister|"
     rf"brother|spouse|partner|guardian|grandson|granddaughter|niece|nephew|caregiver|"
     rf"accompanied by|lives with|friend)"
     rf"\s*[:,]?\s*(?P<n>{_LAST_FIRST}|{_NAME})"
 )
 _HEADER_CUE = re.compile(r"(?i)(?:patient name|patient|pt\.?|name|emergency contact|next of kin)\s*:\s*$")
+HEADER_UPPER_NAME = re.compile(
+    rf"\b(?i:patient name|patient|pt\.?|name|re|emergency contact|next of kin)\s*:\s*(?P<n>{_UPPER_NAME})(?![\w])"
+)
 
 _HOSPITAL_HEADS = (
     r"Hospital|Medical Center|Medical Centre|Health Center|Health Centre|Healthcare|Health System|"
@@ -132,8 +137,9 @@ HOSPITAL = re.compile(
 )
 ORGANIZATION = re.compile(rf"(?P<n>(?:{_CAPWORD}\s+(?:(?:of|and|&)\s+)?){{1,4}}(?:{_ORG_HEADS}))(?!\w)")
 ORG_CUE = re.compile(
-    rf"(?i:works at|works for|working at|worked at|worked for|employed at|employed by|employer|"
-    rf"employed with)\s*[:,]?\s*(?:the\s+)?(?P<n>{_CAPWORD}(?:\s+(?:&\s+|and\s+)?{_CAPWORD}){{0,4}})"
+    rf"\b(?i:(?:works|worked|working|employed)(?:\s+(?:full|part)[- ]time)?(?:\s+as\s+an?\s+[a-z]+(?:\s+[a-z]+)?)?"
+    rf"\s+(?:at|for|by|with)|employer)\s*[:,]?\s*(?:the\s+)?"
+    rf"(?P<n>{_CAPWORD}(?:(?:,\s+|\s+and\s+|\s+&\s+|\s+|-){_CAPWORD}){{0,5}})"
 )
 _STREET_TYPES = (
     r"Street|St\.?|Avenue|Ave\.?|Road|Rd\.?|Boulevard|Blvd\.?|Lane|Ln\.?|Drive|Dr\.?|Court|Ct\.?|"
@@ -141,34 +147,50 @@ _STREET_TYPES = (
     r"Trail|Trl\.?|Row|Close|Crescent|Gardens|Grove|Hill|Park|Walk|Mews|Rise|Green|Vale|View|"
     r"Heights|Junction|Pike|Run|Loop|Alley|Plaza|Crossing|Point|Ridge|Path|Pass|Landing|Estates"
 )
+def _street_types() -> str:
+    try:
+        from faker.providers.address.en_US import Provider
+
+        extra = [re.escape(x) for x in Provider.street_suffixes]
+    except ImportError:
+        extra = []
+    return "|".join([_STREET_TYPES] + sorted(set(extra), key=len, reverse=True))
+
+
+ADDRESS_CUE = re.compile(
+    r"\b(?i:address|addr\.?|home address|lives at|living at|resides at|residing at)\s*[:,]?\s*"
+    r"(?P<n>\d{1,6}[A-Za-z]?\s+[A-Z][\w'.-]*(?:\s+[A-Z][\w'.-]*){0,4}"
+    r"(?:\s*,?\s*(?:Apt\.?|Apartment|Suite|Ste\.?|Unit|#|Flat)\s*[\w-]+)?)"
+)
 STREET = re.compile(
-    rf"(?<![\w/-])(?P<n>\d{{1,6}}[A-Z]?\s+(?:[NSEW]\.?\s+)?(?:[A-Z][a-z]+\.?\s+){{1,3}}(?:{_STREET_TYPES})"
+    rf"(?<![\w/-])(?P<n>\d{{1,6}}[A-Z]?\s+(?:[NSEW]\.?\s+)?(?:[A-Z][a-z]+\.?\s+){{1,3}}(?:{_street_types()})"
     rf"(?:\s*,?\s*(?:Apt\.?|Apartment|Suite|Ste\.?|Unit|#|Flat)\s*[\w-]+)?)(?!\w)"
 )
 _STATES_FULL = "|".join(sorted(US_STATES.values(), key=len, reverse=True))
 CITY_STATE = re.compile(
     rf"(?P<n>[A-Z][a-z]+(?:[ -][A-Z][a-z]+){{0,2}}),\s+(?:(?P<sf>{_STATES_FULL})\b|"
-    rf"(?P<sa>{'|'.join(US_STATES)})\s+\d{{5}})"
+    rf"(?P<sa>{'|'.join(list(US_STATES) + list(TERRITORIES))})\s+\d{{5}})"
 )
 PLACE_CUE = re.compile(
-    rf"(?i:lives in|living in|resides in|residing in|resident of|from|moved to|moved from|"
+    rf"\b(?i:lives in|living in|resides in|residing in|resident of|from|moved to|moved from|"
     rf"moved here from|relocated to|relocated from|born in|native of|traveled to|travelled to|"
     rf"traveling to|travelling to|returned from|back from|visiting from|trip to|vacation in|"
     rf"vacationing in|immigrated from|emigrated from|originally from|grew up in|raised in|"
     rf"visit to|visited|hometown of|town of|city of|county|village of)"
-    rf"\s+(?:the\s+)?(?P<n>{_CAPWORD}(?:\s+{_CAPWORD}){{0,2}})"
+    rf"\s+(?:the\s+)?(?P<n>[A-Z][\w'&-]*(?: [A-Z][\w'&-]*){{0,2}})"
 )
 PROFESSION_CUE = re.compile(
-    r"(?i:works as|worked as|working as|employed as|occupation|profession|job title|"
-    r"works full[- ]time as|works part[- ]time as|retired|career as|trained as|by occupation)"
-    r"\s*[:,]?\s*(?:an?\s+|the\s+)?(?P<n>[A-Za-z][A-Za-z-]+(?:\s+[A-Za-z][A-Za-z-]+){0,3})"
+    r"\b(?i:works as|worked as|working as|employed as|occupation|profession|job title|"
+    r"works full[- ]time as|works part[- ]time as|retired|career as|trained as|by occupation)\b"
+    r"\s*:?\s*(?:an?\s+|the\s+)?(?P<n>[A-Za-z][A-Za-z-]+(?:\s+[A-Za-z][A-Za-z-]+){0,3})"
 )
 _PROFESSION_STOP = re.compile(
     r"(?i)\s+(?:at|for|in|with|and|who|since|until|but|from|on|of|to|where|when|because|after|"
     r"before|until|is|was|has|had|he|she|they)\b.*$"
 )
 _NOT_PROFESSION = frozenset(
-    "smoker drinker patient and now since in from for the he she at home currently last".split()
+    "smoker drinker patient and now since in from for the he she at home currently last being "
+    "on off early recently needed necessary required indicated appropriate well employee".split()
 )
 
 
@@ -239,6 +261,8 @@ def find_names(text: str) -> List[Detection]:
         span = _trim_name(text, m.start("n"), m.end("n"))
         if span and not _eponym_like(text, *span):
             out.append(Detection(*span, "DOCTOR", "context"))
+    for m in HEADER_UPPER_NAME.finditer(text):
+        out.append(Detection(m.start("n"), m.end("n"), "PATIENT", "context"))
     for m in PATIENT_CUE.finditer(text):
         span = _trim_name(text, m.start("n"), m.end("n"))
         if not span or _eponym_like(text, *span):
@@ -268,6 +292,17 @@ def find_places(text: str) -> List[Detection]:
         "Dermatology", "Podiatry", "Infusion", "Lab", "Laboratory", "Radiology", "Imaging",
         "Physical", "Therapy", "Occupational", "Speech", "Hospital", "Clinic", "At", "In", "To",
         "From", "Went", "Seen", "Admitted", "Transferred", "Discharged", "Patient", "Mayo",
+        "Renal", "Infectious", "Disease", "VA", "Veterans", "Neurosurgery", "Neurosurgical",
+        "Cardiac", "Cardiovascular", "Vascular", "Spine", "Sports", "Hand", "Foot", "Ankle", "Kidney",
+        "Liver", "Lung", "Pulmonary", "Gastroenterology", "Hematology", "Rheumatology", "Psychiatry",
+        "Psychiatric", "Behavioral", "Wellness", "Weight", "Bariatric", "Fertility", "Obstetrics",
+        "Gynecology", "OB", "GYN", "Plastic", "Cosmetic", "Hearing", "Audiology", "Voice", "Customer",
+        "Service", "Services", "Student", "Employee", "Travel", "Anticoagulation", "Coumadin",
+        "Diabetic", "Endocrinology", "Nephrology", "Transplant", "Trauma", "Burn", "Stroke",
+        "Memory", "Headache", "Epilepsy", "Movement", "Disorders", "Headache", "Operative", "Suite",
+        "Nurse", "Nursing", "Private", "Group", "Multispecialty", "Ambulatory", "Same", "Surgicenter",
+        "High", "Middle", "Elementary", "Graduate", "Maintenance", "Methadone", "Lymphedema",
+        "Management", "Veteran's", "Veterans'", "Home",
     }
     for pattern, label in ((HOSPITAL, "HOSPITAL"), (ORGANIZATION, "ORGANIZATION")):
         for m in pattern.finditer(text):
@@ -286,8 +321,11 @@ def find_places(text: str) -> List[Detection]:
                 out.append(Detection(start, end, label, "context"))
     for m in ORG_CUE.finditer(text):
         span = _trim_name(text, m.start("n"), m.end("n"))
-        if span:
+        if span and not all(w.strip(",.") in generic or w.strip(",.") in STOPWORDS
+                            for w in text[span[0]:span[1]].split()):
             out.append(Detection(*span, "ORGANIZATION", "context"))
+    for m in ADDRESS_CUE.finditer(text):
+        out.append(Detection(m.start("n"), m.end("n"), "STREET", "context"))
     for m in STREET.finditer(text):
         out.append(Detection(m.start("n"), m.end("n"), "STREET", "context"))
     for m in CITY_STATE.finditer(text):
@@ -301,6 +339,11 @@ def find_places(text: str) -> List[Detection]:
         if not span:
             continue
         value = text[span[0]:span[1]]
+        if (any(ch.isdigit() for ch in value) or (value.isupper() and len(value) > 3)
+                or re.search(r"-[A-Z]-", value)):
+            continue  # "from V4", "from HEROIN", "from the Port-A-Cath"
+        if value.split()[0] in generic or (value.isupper() and value not in countries):
+            continue  # "from Plastic Surgery", "from the LAO projection"
         if value in countries:
             label = "COUNTRY"
         elif value in states:

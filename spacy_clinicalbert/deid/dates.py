@@ -77,7 +77,8 @@ _DATE_CUE = re.compile(
     r"(?i)(?:\b(?:on|since|from|until|till|through|thru|to|dated?|dos|d\.o\.s\.|dob|d\.o\.b\.|"
     r"admitted|admission|discharged?|discharge|seen|visit|visited|follow[- ]?up|f/u|return|"
     r"returns|scheduled|surgery|performed|done|last|next|started|stopped|began|born|"
-    r"in|during|year|years|circa|by|of|before|after|between|and|as of)\b[\s:,]*$)"
+    r"in|during|year|years|circa|by|of|before|after|between|and|as of|service|exam|study|"
+    r"procedure|injury|onset|birth|death|expired|deceased|appointment|appt|date of \w+)\b[\s:,#]*$)"
 )
 _UNIT_AFTER = re.compile(
     r"(?i)^\s*(?:mg|mcg|µg|g|ml|mL|cc|units?|tabs?|tablets?|caps?|capsules?|doses?|puffs?|drops?|"

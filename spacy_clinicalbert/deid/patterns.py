@@ -26,9 +26,11 @@ US_STATES: Dict[str, str] = {
     "TX": "Texas", "UT": "Utah", "VT": "Vermont", "VA": "Virginia", "WA": "Washington",
     "WV": "West Virginia", "WI": "Wisconsin", "WY": "Wyoming", "DC": "District of Columbia",
 }
+# Freely associated states and territories with USPS codes (faker writes them too).
+TERRITORIES = ("PR", "GU", "VI", "AS", "MP", "MH", "PW", "FM", "AA", "AE", "AP")
 _STATE = (
     "(?:" + "|".join(sorted(US_STATES.values(), key=len, reverse=True)) + "|"
-    + "|".join(US_STATES) + ")"
+    + "|".join(list(US_STATES) + list(TERRITORIES)) + ")"
 )
 
 EMAIL = re.compile(r"(?<![\w.+-])[A-Za-z0-9][\w.+-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
