@@ -143,7 +143,10 @@ class PoolExecutor:
         schema: str,
         batch_size: int,
     ):
-        context = multiprocessing.get_context("spawn")  # no fork of a process holding torch threads
+        # forkserver: workers fork from a fresh server that imported spaCy (and whatever the
+        # pipeline's entry points pull in) once, never from this process and its torch threads.
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["spacy_clinicalbert.annotate.preload"])
         self.pool = context.Pool(
             n_process, initializer=_init_worker, initargs=(pipeline, int8, ctx, schema, batch_size)
         )
