@@ -93,3 +93,21 @@ def test_only_upstream_module_touches_internals():
             if INTERNALS.search(line):
                 offenders.append(f"{path.relative_to(PACKAGE.parent)}:{number}: {line.strip()}")
     assert not offenders, "use spacy_clinicalbert.transformer.upstream instead:\n" + "\n".join(offenders)
+
+
+def test_gradients_in_eval_mode_keeps_dropout_off(tiny_bert):
+    """PyTorchShim.begin_update calls train(); inside the context it must not take effect."""
+    nlp = spacy.blank("en")
+    trf = nlp.add_pipe("clinicalbert", config={"model": {"name": str(tiny_bert)}})
+    nlp.initialize()
+    module = upstream.running_module(trf.model)
+    doc = nlp.make_doc("patient denies chest pain")
+    module.train()
+    outputs, _ = trf.model.begin_update([doc])
+    assert module.training  # the stock begin_update switched dropout on
+    with upstream.gradients_in_eval_mode(trf.model):
+        first, _ = trf.model.begin_update([doc])
+        assert not module.training
+        second, _ = trf.model.begin_update([doc])
+    assert torch.equal(first.model_output.last_hidden_state, second.model_output.last_hidden_state)
+    assert module.training and "train" not in module.__dict__  # restored

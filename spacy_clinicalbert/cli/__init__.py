@@ -50,5 +50,6 @@ from . import init_config  # noqa: E402,F401
 from . import check_data  # noqa: E402,F401
 from . import deid  # noqa: E402,F401
 from . import render  # noqa: E402,F401
+from . import explain  # noqa: E402,F401
 from . import annotate  # noqa: E402,F401
 # isort: on

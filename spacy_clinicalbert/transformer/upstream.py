@@ -56,6 +56,7 @@ RELIED_ON: List[Tuple[str, str]] = [
     ("transformers.utils", "ModelOutput"),
     ("transformers.modeling_outputs", "BaseModelOutput"),
     ("torch.nn", "Module.__call__"),
+    ("thinc.shims.pytorch", "PyTorchShim.begin_update"),
 ]
 
 # spacy-transformers 1.4.0 keys of `TransformerModel.attrs` that we read or write (set in
@@ -147,6 +148,26 @@ def set_running_module(model: Model, module) -> None:
     encoder_layer(model).shims[0]._model = module
 
 
+@contextmanager
+def gradients_in_eval_mode(model: Model) -> Iterator[None]:
+    """Let `model.begin_update` record gradients with the encoder in eval mode (dropout off).
+
+    thinc 8.2.5 `PyTorchShim.begin_update` calls `_model.train()` before every forward, so a
+    training-mode forward always has dropout on. An instance `train` that keeps the module in
+    eval mode (torch 2.13 `Module.train` is an ordinary method, so the instance attribute wins)
+    gives the exact, deterministic function of the weights that attributions need; the
+    class's `train` is back, and the mode restored, on exit."""
+    module = running_module(model)
+    was_training = module.training
+    module.eval()
+    module.train = lambda mode=True: module
+    try:
+        yield
+    finally:
+        module.__dict__.pop("train", None)
+        module.train(was_training)
+
+
 # --- torch.nn.Module: an instance forward ---------------------------------------------------
 
 def set_instance_forward(module, forward: Callable) -> None:
@@ -173,7 +194,8 @@ def pooling_layer(forward: Callable, pooling: Model, grad_factor: float) -> Mode
 
 __all__ = [
     "RELIED_ON", "TRANSFORMER_MODEL_ATTRS", "POOLING_LAYER_NAME", "base_model_name",
-    "class_forward", "clear_instance_forward", "encoder_layer", "has_weights",
+    "class_forward", "clear_instance_forward", "encoder_layer", "gradients_in_eval_mode",
+    "has_weights",
     "install_extensions", "missing_names", "pooling_layer", "replace_callbacks",
     "running_module", "set_instance_forward", "set_running_module", "span_getter",
     "stock_pooling_forward", "stock_transformer_forward", "stock_transformer_init",

@@ -1,0 +1,105 @@
+"""explain(): integrated gradients sum to score - baseline (completeness), the same input gives
+the same attributions, deleting the top-attributed tokens lowers the score faster than deleting
+random ones, occlusion agrees on the decisive word, and the CLI prints the top tokens.
+
+The pipeline (tests/explain_pipelines.py) is clinicalbert (tiny random BERT) + ner +
+clinical_relations + textcat, trained on "patient denies X on Y ." (NEGATED) and "patient
+developed X after Y ." (ADVERSE, with a CAUSES relation Y -> X)."""
+import random
+import sys
+from pathlib import Path
+
+import numpy
+import pytest
+from typer.testing import CliRunner
+
+sys.path.insert(0, str(Path(__file__).parent))
+from explain_pipelines import DRUGS, PROBLEMS, _trained_path, load_tiny_explain  # noqa: E402
+
+from spacy_clinicalbert import explain  # noqa: E402
+from spacy_clinicalbert.cli import app  # noqa: E402
+from spacy_clinicalbert.explain.occlusion import rescore  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def nlp(tiny_bert):
+    return load_tiny_explain(tiny_bert)
+
+
+def targets(doc):
+    rel = doc._.relations
+    return [("category", max(doc.cats, key=doc.cats.get)), ("entity", doc.ents[0]),
+            ("entity", doc.ents[1])] + [("relation", r) for r in rel]
+
+
+@pytest.mark.parametrize("text", ["patient developed rash after aspirin .",
+                                  "patient denies nausea on warfarin ."])
+def test_completeness_and_determinism(nlp, text):
+    doc = nlp(text)
+    kinds = set()
+    for kind, target in targets(doc):
+        a = explain(nlp, doc, target, steps=32, occlusion=False)
+        kinds.add(a.target.kind)
+        delta = a.score - a.baseline_score
+        assert abs(a.scores.sum() - delta) <= 0.05 * abs(delta) + 1e-6, (kind, a.scores, delta)
+        assert a.completeness_gap <= 0.05 or abs(delta) < 2e-5
+        assert a.passes <= 62 and a.unaligned == pytest.approx(0.0, abs=1e-9)
+        again = explain(nlp, doc, target, steps=32, occlusion=False)
+        assert numpy.array_equal(a.scores, again.scores) and a.score == again.score
+    assert kinds == ({"category", "entity", "relation"} if "developed" in text
+                     else {"category", "entity"})
+
+
+def test_top_tokens_and_occlusion_agree_on_the_cue(nlp):
+    doc = nlp("patient denies headache on metformin .")
+    a = explain(nlp, doc, "NEGATED")
+    assert a.top(1)[0][0] == "denies" and a.top(1, by="occ")[0][0] == "denies"
+    ent = explain(nlp, doc, doc.ents[0])
+    assert numpy.isnan(ent.occlusion[doc.ents[0].start])  # the target itself is never removed
+    assert ent.occlusion_passes == len(doc) - 1
+
+
+def test_deletion_curve_beats_random(nlp):
+    """Area under the score-vs-deleted-tokens curve: top-attributed first < random order."""
+    rng = random.Random(0)
+    areas_top, areas_random = [], []
+    for i in range(8):
+        verb = ["denies {p} on {d}", "developed {p} after {d}"][i % 2]
+        text = "patient " + verb.format(p=rng.choice(PROBLEMS), d=rng.choice(DRUGS)) + " ."
+        doc = nlp(text)
+        label = max(doc.cats, key=doc.cats.get)
+        a = explain(nlp, doc, label, occlusion=False)
+        order = [j for j in numpy.argsort(-a.scores)]
+        shuffled = list(range(len(doc)))
+        rng.shuffle(shuffled)
+        for ranking, areas in ((order, areas_top), (shuffled, areas_random)):
+            removals = [ranking[:k] for k in range(1, 4)]
+            curve = [a.score] + rescore(nlp, doc, a.target, removals).tolist()
+            areas.append(numpy.trapz(curve))
+    assert numpy.mean(areas_top) < numpy.mean(areas_random) - 0.05, (areas_top, areas_random)
+
+
+def test_bad_targets_and_settings(nlp):
+    doc = nlp("patient denies rash on aspirin .")
+    with pytest.raises(ValueError, match="steps must lie in"):
+        explain(nlp, doc, "NEGATED", steps=63)
+    with pytest.raises(ValueError, match="has no label 'NOPE'"):
+        explain(nlp, doc, "NOPE")
+    with pytest.raises(ValueError, match="method must be one of"):
+        explain(nlp, doc, "NEGATED", method="simpson")
+
+
+def test_explain_cli_prints_top_tokens_and_writes_heat_map(nlp, tiny_bert, tmp_path):
+    folder = _trained_path(str(tiny_bert))
+    out = tmp_path / "why.html"
+    result = CliRunner().invoke(app, ["explain", str(folder), "patient denies rash on aspirin .",
+                                      "--target", "cat:NEGATED", "--target", "ent:aspirin",
+                                      "--html", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "category NEGATED (textcat)" in result.output and "denies" in result.output
+    assert "entity 'aspirin' as DRUG (ner)" in result.output
+    page = out.read_text(encoding="utf8")
+    assert page.count('class="attribution"') == 2 and page.count('class="tok target"') == 2
+    result = CliRunner().invoke(app, ["explain", str(folder), "patient denies rash .",
+                                      "--target", "ent:nothing"])
+    assert result.exit_code == 1 and "no entity 'nothing'" in result.output
