@@ -156,8 +156,10 @@ def _ordinal(day: int) -> str:
     return {1: "st", 2: "nd", 3: "rd"}.get(day % 10, "th")
 
 
-def _pad(like: str, value: int) -> str:
-    return f"{value:0{len(like)}d}" if like.startswith("0") and len(like) > 1 else str(value)
+def _pad(like: str, value: int, always: bool = False) -> str:
+    """`value` zero-padded as `like` was (`03` -> `04`); `always`: pad to its width (ISO dates)."""
+    padded = (like.startswith("0") or always) and len(like) > 1
+    return f"{value:0{len(like)}d}" if padded else str(value)
 
 
 def parse_form(text: str) -> Optional[Tuple[str, "re.Match[str]"]]:
@@ -187,7 +189,7 @@ def shift_date(
         return None
     if name == "weekday":
         index = [w.lower() for w in WEEKDAYS].index(groups["wd"].lower())  # type: ignore[union-attr]
-        return WEEKDAYS[(index + days) % 7]
+        return WEEKDAYS[(index + (days % 7 or 1)) % 7]  # a whole-week shift still moves the day
     year_text = groups.get("y")
     year = int(year_text) if year_text else default_year
     if year_text and len(year_text) == 2:
@@ -206,6 +208,8 @@ def shift_date(
     except ValueError:
         return None
     new = date + dt.timedelta(days=days)
+    if name == "year" and new.year == date.year:  # a year alone moves at least one year
+        new = new.replace(year=date.year + (1 if days > 0 else -1))
     values: Dict[str, str] = {}
     if year_text:
         values["y"] = f"{new.year % 100:02d}" if len(year_text) == 2 else str(new.year)
@@ -215,16 +219,16 @@ def shift_date(
     if groups.get("m"):
         values["m"] = _render_month(groups["m"], new.month, name == "d-mon-y")  # type: ignore[arg-type]
     if groups.get("mn"):
-        values["mn"] = _pad(groups["mn"], new_month)  # type: ignore[arg-type]
+        values["mn"] = _pad(groups["mn"], new_month, name == "ymd")  # type: ignore[arg-type]
     if groups.get("d"):
-        values["d"] = _pad(groups["d"], new_day)  # type: ignore[arg-type]
+        values["d"] = _pad(groups["d"], new_day, name == "ymd")  # type: ignore[arg-type]
     if groups.get("o"):
         ordinal = _ordinal(new.day)
         values["o"] = ordinal.upper() if groups["o"].isupper() else ordinal  # type: ignore[union-attr]
     if groups.get("wd"):
         like = groups["wd"]  # type: ignore[assignment]
         index = [w[:3].lower() for w in WEEKDAYS].index(like[:3].lower())  # type: ignore[index]
-        weekday = WEEKDAYS[(index + days) % 7]
+        weekday = WEEKDAYS[(index + days) % 7]  # the date moved by `days`: so does its weekday
         values["wd"] = weekday if len(like) > 3 else weekday[: len(like)]  # type: ignore[arg-type]
     # rebuild: the matched text with each group's characters replaced
     out: List[str] = []
@@ -242,13 +246,19 @@ def shift_date(
     return "".join(out)
 
 
-def date_value(text: str, *, default_year: int = 2000, day_first: bool = False) -> Optional[dt.date]:
-    """The calendar date `text` names (for checking intervals), None for weekdays and holidays."""
-    shifted = shift_date(text, 0, default_year=default_year, day_first=day_first)
-    if shifted is None:
+DAY_PRECISE = ("ymd", "mdy", "dmy", "d-mon-y", "month-day", "day-month")
+
+
+def date_value(
+    text: str, *, default_year: int = 2000, day_first: bool = False, exact: bool = False
+) -> Optional[dt.date]:
+    """The calendar date `text` names (for checking intervals), None for weekdays and holidays;
+    `exact`: None also for a date without its year or day (a month, a year)."""
+    parsed = parse_form(text)
+    if parsed is None or parsed[0] in ("weekday", "holiday"):
         return None
-    name, match = parse_form(text)  # type: ignore[misc]
-    if name in ("weekday", "holiday"):
+    name, match = parsed
+    if exact and (name not in DAY_PRECISE or not match.groupdict().get("y")):
         return None
     g = match.groupdict()
     year = int(g["y"]) if g.get("y") else default_year

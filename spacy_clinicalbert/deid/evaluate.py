@@ -10,7 +10,8 @@
 - Leak report: every gold PHI string found again in the de-identified output (whole word,
   any case), with its note, category and output offset; a hit in text the replacement left
   unchanged is a leak, a hit produced by a replacement (a surrogate that happens to equal
-  another gold string) is listed apart as a collision. The report holds the gold strings:
+  another gold string) is listed apart as a collision. Strings under 3 characters (state
+  codes) are not searched (they match "in", "MD", "Ms."). The report holds the gold strings:
   it is for evaluation data, not for real notes.
 - Surrogate checks: per patient, one surrogate per (category group, original) across notes,
   and the day intervals between a patient's shifted dates kept.
@@ -19,7 +20,7 @@ import json
 import re
 from collections import defaultdict
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 from ..prf import prf
 from .categories import CATEGORIES, HIPAA_LABELS, LABELS, STRUCTURED_LABELS
@@ -31,6 +32,11 @@ SUBSETS: Dict[str, Optional[Sequence[str]]] = {
     "all": None, "hipaa": HIPAA_LABELS, "structured": STRUCTURED_LABELS,
     "names": ("PATIENT", "DOCTOR", "USERNAME"),
 }
+
+
+# Gold strings shorter than this (state codes such as IN, MD, ME) are not searched: they
+# match ordinary words and titles everywhere.
+MIN_LEAK_CHARS = 3
 
 
 def read_gold(path: Path) -> List[Dict[str, Any]]:
@@ -106,7 +112,7 @@ def leaks_in(note_id: str, text: str, output: str, offsets: Any,
     for start, end, label in gold:
         value = text[start:end]
         key = value.lower()
-        if key in seen or not value.strip():
+        if key in seen or len(value.strip()) < MIN_LEAK_CHARS:
             continue
         seen.add(key)
         for m in re.finditer(rf"(?<!\w){re.escape(value)}(?!\w)", output, re.IGNORECASE):
@@ -122,6 +128,16 @@ def evaluate_deid(deid: Any, notes: Sequence[Dict[str, Any]], batch_size: int = 
     """Detection scores, leak report and surrogate checks of `deid` (a `Deidentifier`) on gold notes."""
     from .component import phi_detections
 
+    docs = deid.nlp.pipe((n["text"] for n in notes), batch_size=batch_size)
+    predictions = [phi_detections(doc, deid.spans_key) for doc in docs]
+    return score_notes(notes, predictions, deid.replace, deid.strategy)
+
+
+def score_notes(
+    notes: Sequence[Dict[str, Any]], predictions: Sequence[Sequence[Detection]],
+    replace: Callable[[str, Sequence[Detection], str], Any], strategy: str,
+) -> Dict[str, Any]:
+    """The report for any detector: its detections per note, and the replacement to check."""
     tokens: Dict[str, Dict[str, int]] = defaultdict(lambda: defaultdict(int))
     strict: Dict[str, Dict[str, int]] = defaultdict(lambda: defaultdict(int))
     relaxed: Dict[str, Dict[str, int]] = defaultdict(lambda: defaultdict(int))
@@ -130,16 +146,14 @@ def evaluate_deid(deid: Any, notes: Sequence[Dict[str, Any]], batch_size: int = 
     surrogates: Dict[Tuple[str, str, str], Set[str]] = defaultdict(set)
     intervals = {"pairs": 0, "kept": 0}
     dates_by_patient: Dict[str, List[Tuple[Any, Any]]] = defaultdict(list)
-    docs = deid.nlp.pipe((n["text"] for n in notes), batch_size=batch_size)
-    for note, doc in zip(notes, docs):
+    for note, dets in zip(notes, predictions):
         text = note["text"]
-        dets = phi_detections(doc, deid.spans_key)
         gold = [(s["start"], s["end"], s["label"]) for s in note["spans"]]
         pred = [(d.start, d.end, d.label) for d in dets]
         token_scores(text, gold, pred, tokens)
         entity_counts(gold, pred, strict, relaxed)
         patient = str(note.get("patient_id") or "")
-        result = deid.replace(text, dets, patient)
+        result = replace(text, dets, patient)
         found, crossed = leaks_in(note.get("id", ""), text, result.text, result.offsets, gold)
         leaks += found
         collisions += crossed
@@ -151,18 +165,17 @@ def evaluate_deid(deid: Any, notes: Sequence[Dict[str, Any]], batch_size: int = 
             value = result.text[out_start:out_end]
             group = CATEGORIES[label][0]
             surrogates[(patient, group, text[start:end].lower())].add(value)
-            if label == "DATE" and re.search(r"(?:1[89]|20)\d\d|\b\d\d$", text[start:end]):
-                before, after = date_value(text[start:end]), date_value(value)
+            if label == "DATE":
+                before, after = date_value(text[start:end], exact=True), date_value(value, exact=True)
                 if before and after:
                     dates_by_patient[patient].append((before, after))
     for pairs in dates_by_patient.values():
         for (b1, a1), (b2, a2) in zip(pairs, pairs[1:]):
             intervals["pairs"] += 1
             intervals["kept"] += int((b2 - b1) == (a2 - a1))
-    repeated = {k: v for k, v in surrogates.items() if True}
     report: Dict[str, Any] = {
         "notes": len(notes),
-        "strategy": deid.strategy,
+        "strategy": strategy,
         "token": {name: {**prf(c["tp"], c["fp"], c["fn"]), "r_any": (c["gold_found_any"] / c["gold"]) if c["gold"] else 0.0,
                          "gold_tokens": c["gold"], "tp": c["tp"], "fp": c["fp"], "fn": c["fn"]}
                   for name, c in tokens.items()},
@@ -172,10 +185,10 @@ def evaluate_deid(deid: Any, notes: Sequence[Dict[str, Any]], batch_size: int = 
         "leak_count": len(leaks),
         "surrogate_collisions": collisions,
         "surrogate_consistency": {
-            "originals": len(repeated),
-            "consistent": sum(len(v) == 1 for v in repeated.values()),
-        } if deid.strategy == "surrogate" else None,
-        "date_intervals": intervals if deid.strategy == "surrogate" else None,
+            "originals": len(surrogates),
+            "consistent": sum(len(v) == 1 for v in surrogates.values()),
+        } if strategy == "surrogate" else None,
+        "date_intervals": intervals if strategy == "surrogate" else None,
     }
     return report
 
