@@ -3,6 +3,7 @@
     python -m spacy_clinicalbert deid run INPUT OUTPUT [--strategy surrogate] [--offsets map.jsonl]
     python -m spacy_clinicalbert deid make-corpus OUTPUT_DIR [--seed 0]
     python -m spacy_clinicalbert deid evaluate GOLD.jsonl [--pipeline PATH] [--output metrics.json]
+    python -m spacy_clinicalbert deid prepare NOTES models/deid --enabled yes   (the workflow step)
 """
 import itertools
 import json
@@ -208,3 +209,47 @@ def evaluate_cli(
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(json.dumps(report, indent=2) + "\n", encoding="utf8")
         msg.good(f"Wrote {output}")
+
+
+@deid_app.command("prepare")
+def prepare_cli(
+    notes: Path = typer.Argument(..., exists=True, help="The raw notes the workflow pretrains on (.txt, .jsonl, .csv or a folder)."),
+    output_dir: Path = typer.Argument(..., help="Folder for notes/ (what domain-pretrain reads) and deid.json."),
+    enabled: str = typer.Option("no", "--enabled", help="yes: de-identify the notes; no: pass them on as they are (a link), recorded as such."),
+    strategy: str = typer.Option("placeholder", "--strategy", help="Replacement strategy when enabled (see `deid run`)."),
+    text_field: str = typer.Option("text", "--text-field", help="JSONL field or CSV column holding the note."),
+    patient_field: str = typer.Option("patient_id", "--patient-field", help="JSONL field or CSV column holding the patient id."),
+    key_env: str = typer.Option("SPACY_CLINICALBERT_DEID_KEY", "--key-env", help="Key variable for surrogates."),
+):
+    """The workflow's optional de-identification step before pretraining: writes
+    OUTPUT_DIR/notes/ (the de-identified notes, or a link to the originals when disabled)
+    and OUTPUT_DIR/deid.json, which `package` records in meta.json. A model pretrained on
+    raw notes can memorise the names in them."""
+    import shutil
+
+    from ..about import __version__
+
+    flag = enabled.strip().lower()
+    if flag not in ("yes", "no", "true", "false", "1", "0"):
+        msg.fail(f"--enabled {enabled!r}: yes or no", exits=1)
+    on = flag in ("yes", "true", "1")
+    target_dir = output_dir / "notes"
+    if target_dir.exists() or target_dir.is_symlink():
+        if target_dir.is_symlink() or target_dir.is_file():
+            target_dir.unlink()
+        else:
+            shutil.rmtree(target_dir)
+    target_dir.mkdir(parents=True)
+    target = target_dir / (notes.name if notes.is_file() else notes.name or "notes")
+    record = {"enabled": on, "input": str(notes), "strategy": strategy if on else None,
+              "component": "clinical_deid", "package_version": __version__}
+    if on:
+        run_cli(notes, target, strategy=strategy, pipeline=None, text_field=text_field,
+                patient_field=patient_field, key_env=key_env, offsets=output_dir / "offsets.jsonl",
+                limit=0, batch_size=16)
+        record["offsets"] = str(output_dir / "offsets.jsonl")
+    else:
+        target.symlink_to(notes.resolve(), target_is_directory=notes.is_dir())
+        msg.info(f"De-identification off (vars.deid_notes): {target} links to {notes}")
+    (output_dir / "deid.json").write_text(json.dumps(record, indent=2) + "\n", encoding="utf8")
+    msg.good(f"Wrote {output_dir / 'deid.json'}")

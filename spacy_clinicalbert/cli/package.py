@@ -37,6 +37,12 @@ def package_cli(
         help="JSON record written by `domain-pretrain` (pretraining.json in its output folder), if "
         "the encoder was domain-pretrained.",
     ),
+    deid_info: Optional[Path] = typer.Option(
+        None,
+        "--deid-info",
+        help="deid.json written by the workflow's `deid prepare` step (whether the pretraining "
+        "notes were de-identified); a path that does not exist is recorded as 'no deid step ran'.",
+    ),
 ):
     """Build a wheel with `spacy package`, recording provenance in meta.json.
 
@@ -48,7 +54,7 @@ def package_cli(
     from ..packaging.meta import build_meta
 
     meta = build_meta(model_dir, name=name, version=version, base_info=base_info,
-                      corpus_stats=corpus_stats, pretrain_info=pretrain_info)
+                      corpus_stats=corpus_stats, pretrain_info=pretrain_info, deid_info=deid_info)
     output_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         meta_path = Path(tmp) / "meta.json"

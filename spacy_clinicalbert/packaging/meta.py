@@ -22,6 +22,7 @@ def build_meta(
     base_info: Optional[Path] = None,
     corpus_stats: Optional[Path] = None,
     pretrain_info: Optional[Path] = None,
+    deid_info: Optional[Path] = None,
 ) -> Dict[str, Any]:
     """The trained meta.json plus our requirement and provenance.
 
@@ -46,6 +47,11 @@ def build_meta(
         "fallback_to_offline_encoder": bool(base and base.get("fallback")),
         "pretraining": pretrain,
         "training_data": corpus,
+        # the workflow's optional de-identification step (deid.json), or that none ran
+        "deidentification": (
+            _read_json(deid_info) if deid_info is not None and deid_info.exists()
+            else {"enabled": False, "step": "not run"}
+        ),
     }
     meta["base_model"] = meta["clinicalbert"]["base_model_used"]
     if base and base.get("fallback"):
