@@ -1,10 +1,11 @@
 """`deid`: de-identify notes, make the synthetic PHI corpus, score a de-identifier.
 
-    python -m spacy_clinicalbert deid run INPUT OUTPUT [--strategy surrogate] [--offsets map.jsonl]
-    python -m spacy_clinicalbert deid make-corpus OUTPUT_DIR [--seed 0]
-    python -m spacy_clinicalbert deid evaluate GOLD.jsonl [--pipeline PATH] [--output metrics.json]
-    python -m spacy_clinicalbert deid prepare NOTES models/deid --enabled yes   (the workflow step)
+python -m spacy_clinicalbert deid run INPUT OUTPUT [--strategy surrogate] [--offsets map.jsonl]
+python -m spacy_clinicalbert deid make-corpus OUTPUT_DIR [--seed 0]
+python -m spacy_clinicalbert deid evaluate GOLD.jsonl [--pipeline PATH] [--output metrics.json]
+python -m spacy_clinicalbert deid prepare NOTES models/deid --enabled yes   (the workflow step)
 """
+
 import itertools
 import json
 from pathlib import Path
@@ -17,13 +18,15 @@ from . import app
 
 deid_app = typer.Typer(
     name="deid",
-    help="De-identification: find PHI (i2b2 2014 categories), replace it, and measure what is left.",
+    help="De-identification: find PHI (i2b2 2014 categories), replace it, measure what is left.",
     no_args_is_help=True,
 )
 app.add_typer(deid_app, name="deid")
 
 
-def _notes(path: Path, text_field: str, patient_field: str, stats) -> Iterator[Tuple[str, str, str, Path]]:
+def _notes(
+    path: Path, text_field: str, patient_field: str, stats
+) -> Iterator[Tuple[str, str, str, Path]]:
     """(source, patient id, text, file) from txt (file or folder), JSONL or CSV: the
     pretraining readers, with the patient column as the record id."""
     from ..pretraining.readers import expand_inputs, read_csv, read_jsonl, read_txt
@@ -43,28 +46,47 @@ def _notes(path: Path, text_field: str, patient_field: str, stats) -> Iterator[T
 
 @deid_app.command("run")
 def run_cli(
-    input_path: Path = typer.Argument(..., exists=True, help="Notes: a .txt file, a folder of .txt files, JSONL or CSV."),
+    input_path: Path = typer.Argument(
+        ..., exists=True, help="Notes: a .txt file, a folder of .txt files, JSONL or CSV."
+    ),
     output_path: Path = typer.Argument(
-        ..., help="Where the de-identified notes go: a folder for a folder of .txt files, else a "
-        "file of the same kind (.txt, .jsonl, .csv)."),
+        ...,
+        help="Where the de-identified notes go: a folder for a folder of .txt files, else a "
+        "file of the same kind (.txt, .jsonl, .csv).",
+    ),
     strategy: str = typer.Option(
-        "placeholder", "--strategy", "-s",
+        "placeholder",
+        "--strategy",
+        "-s",
         help="placeholder ([NAME], [DATE]: MIMIC-style typed placeholders), mask (****), redact "
-        "(remove) or surrogate (fake values, consistent per patient; needs the key variable)."),
+        "(remove) or surrogate (fake values, consistent per patient; needs the key variable).",
+    ),
     pipeline: Optional[str] = typer.Option(
-        None, "--pipeline", help="A saved pipeline with clinical_deid (e.g. after a trained PHI "
-        "ner); default: a blank English pipeline with the pattern and context rules."),
-    text_field: str = typer.Option("text", "--text-field", help="JSONL field or CSV column holding the note."),
+        None,
+        "--pipeline",
+        help="A saved pipeline with clinical_deid (e.g. after a trained PHI "
+        "ner); default: a blank English pipeline with the pattern and context rules.",
+    ),
+    text_field: str = typer.Option(
+        "text", "--text-field", help="JSONL field or CSV column holding the note."
+    ),
     patient_field: str = typer.Option(
-        "patient_id", "--patient-field",
+        "patient_id",
+        "--patient-field",
         help="JSONL field or CSV column holding the patient id: surrogates and date shifts are "
-        "consistent per patient. A .txt file is one patient (its file name)."),
+        "consistent per patient. A .txt file is one patient (its file name).",
+    ),
     key_env: str = typer.Option(
-        "SPACY_CLINICALBERT_DEID_KEY", "--key-env",
-        help="Environment variable holding the secret surrogate key (never written anywhere)."),
+        "SPACY_CLINICALBERT_DEID_KEY",
+        "--key-env",
+        help="Environment variable holding the secret surrogate key (never written anywhere).",
+    ),
     offsets: Optional[Path] = typer.Option(
-        None, "--offsets", help="Also write one JSON line per note: the replaced stretches' input "
-        "and output offsets and labels (no PHI), to move annotations between the two texts."),
+        None,
+        "--offsets",
+        help="Also write one JSON line per note: the replaced stretches' input "
+        "and output offsets and labels (no PHI), to move annotations between the two texts.",
+    ),
     limit: int = typer.Option(0, "--limit", help="Stop after this many notes (0: all)."),
     batch_size: int = typer.Option(16, "--batch-size", help="Notes per nlp.pipe batch."),
 ):
@@ -78,14 +100,16 @@ def run_cli(
     import spacy
 
     from ..corpus.records import CorpusError
-    from ..pretraining.readers import ReadStats
     from ..deid.replace import STRATEGIES, Deidentifier
     from ..deid.surrogates import KeyError_, key_from_env
+    from ..pretraining.readers import ReadStats
 
     if strategy not in STRATEGIES:
         msg.fail(f"--strategy {strategy!r}: choose one of {', '.join(STRATEGIES)}", exits=1)
     try:
-        deid = Deidentifier(spacy.load(pipeline) if pipeline else None, strategy=strategy, key_env=key_env)
+        deid = Deidentifier(
+            spacy.load(pipeline) if pipeline else None, strategy=strategy, key_env=key_env
+        )
         key = key_from_env(key_env) if strategy == "surrogate" else None
     except (KeyError_, ValueError) as err:
         msg.fail(str(err), exits=1)
@@ -97,13 +121,17 @@ def run_cli(
     records = _notes(input_path, text_field, patient_field, stats)
     if limit:
         records = itertools.islice(records, limit)
-    items = ((text, {"source": source, "patient_id": patient, "file": file})
-             for source, patient, text, file in records)
+    items = (
+        (text, {"source": source, "patient_id": patient, "file": file})
+        for source, patient, text, file in records
+    )
 
     def pseudonym(patient: str) -> Optional[str]:
         if key is None or not patient:
             return None
-        return hmac.new(key, f"patient\x1f{patient}".encode("utf8"), hashlib.sha256).hexdigest()[:16]
+        return hmac.new(key, f"patient\x1f{patient}".encode("utf8"), hashlib.sha256).hexdigest()[
+            :16
+        ]
 
     from tqdm import tqdm
 
@@ -138,7 +166,9 @@ def run_cli(
                 # one .txt file is one note (the reader's "file" mode)
                 out_handle.write(result.text)  # type: ignore[union-attr]
             if offsets_handle is not None:
-                offsets_handle.write(json.dumps({"source": source, **result.offsets_record()}) + "\n")
+                offsets_handle.write(
+                    json.dumps({"source": source, **result.offsets_record()}) + "\n"
+                )
     except CorpusError as err:
         msg.fail(str(err), exits=1)
     finally:
@@ -147,22 +177,39 @@ def run_cli(
         if offsets_handle is not None:
             offsets_handle.close()
     shown = ", ".join(f"{k} {v}" for k, v in sorted(labels.items(), key=lambda kv: -kv[1]))
-    msg.good(f"De-identified {counts['notes']} notes ({strategy}): {counts['phi']} PHI spans replaced",
-             shown or None)
+    msg.good(
+        f"De-identified {counts['notes']} notes ({strategy}): {counts['phi']} PHI spans replaced",
+        shown or None,
+    )
     if stats.empty:
         msg.warn(f"Skipped {stats.empty} empty notes: {', '.join(stats.empty_examples)}")
 
 
 @deid_app.command("make-corpus")
 def make_corpus_cli(
-    output_dir: Path = typer.Argument(..., help="Folder for the corpus (keep it out of git: it is generated)."),
-    seed: int = typer.Option(0, "--seed", help="Random seed: the same seed writes the same corpus."),
+    output_dir: Path = typer.Argument(
+        ..., help="Folder for the corpus (keep it out of git: it is generated)."
+    ),
+    seed: int = typer.Option(
+        0, "--seed", help="Random seed: the same seed writes the same corpus."
+    ),
     mtsamples: Optional[Path] = typer.Option(
-        None, "--mtsamples", help="mtsamples.csv (default: $SPACY_CLINICALBERT_DATA/mtsamples/mtsamples.csv)."),
-    notes: int = typer.Option(600, "--notes", help="MTSamples notes to fill with PHI (generator A)."),
+        None,
+        "--mtsamples",
+        help="mtsamples.csv (default: $SPACY_CLINICALBERT_DATA/mtsamples/mtsamples.csv).",
+    ),
+    notes: int = typer.Option(
+        600, "--notes", help="MTSamples notes to fill with PHI (generator A)."
+    ),
     templates: int = typer.Option(300, "--templates", help="Template notes (generator A)."),
-    other: int = typer.Option(150, "--other", help="Notes of the second generator (B: other templates, en_GB/en_AU names): test only."),
-    split: str = typer.Option("0.7,0.15,0.15", "--split", help="train,dev,test fractions of generator A, by note."),
+    other: int = typer.Option(
+        150,
+        "--other",
+        help="Notes of the second generator (B: other templates, en_GB/en_AU names): test only.",
+    ),
+    split: str = typer.Option(
+        "0.7,0.15,0.15", "--split", help="train,dev,test fractions of generator A, by note."
+    ),
 ):
     """Write the synthetic PHI corpus: {train,dev,test}.jsonl of generator A (MTSamples notes
     with PHI written where notes carry it, plus template notes), other.jsonl of generator B,
@@ -172,19 +219,38 @@ def make_corpus_cli(
     fractions = tuple(float(x) for x in split.split(","))
     if len(fractions) != 3 or abs(sum(fractions) - 1) > 1e-6:
         msg.fail(f"--split {split!r}: three fractions that add up to 1", exits=1)
-    stats = write_corpus(output_dir, seed=seed, mtsamples=mtsamples, n_notes=notes,
-                         n_templates=templates, n_other=other, split=fractions)  # type: ignore[arg-type]
-    msg.good(f"Wrote the synthetic PHI corpus to {output_dir}",
-             ", ".join(f"{k}: {v['notes']} notes, {v['phi']} PHI" for k, v in stats["splits"].items()))
+    stats = write_corpus(
+        output_dir,
+        seed=seed,
+        mtsamples=mtsamples,
+        n_notes=notes,
+        n_templates=templates,
+        n_other=other,
+        split=fractions,
+    )
+    msg.good(
+        f"Wrote the synthetic PHI corpus to {output_dir}",
+        ", ".join(f"{k}: {v['notes']} notes, {v['phi']} PHI" for k, v in stats["splits"].items()),
+    )
 
 
 @deid_app.command("evaluate")
 def evaluate_cli(
-    gold: Path = typer.Argument(..., exists=True, help="Gold JSONL from make-corpus (text, spans, patient_id)."),
-    pipeline: Optional[str] = typer.Option(None, "--pipeline", help="Pipeline with clinical_deid (default: the rules)."),
-    strategy: str = typer.Option("surrogate", "--strategy", help="Replacement whose output the leak report checks."),
-    key_env: str = typer.Option("SPACY_CLINICALBERT_DEID_KEY", "--key-env", help="Key variable for surrogates."),
-    output: Optional[Path] = typer.Option(None, "--output", help="Write the scores and the leak report as JSON."),
+    gold: Path = typer.Argument(
+        ..., exists=True, help="Gold JSONL from make-corpus (text, spans, patient_id)."
+    ),
+    pipeline: Optional[str] = typer.Option(
+        None, "--pipeline", help="Pipeline with clinical_deid (default: the rules)."
+    ),
+    strategy: str = typer.Option(
+        "surrogate", "--strategy", help="Replacement whose output the leak report checks."
+    ),
+    key_env: str = typer.Option(
+        "SPACY_CLINICALBERT_DEID_KEY", "--key-env", help="Key variable for surrogates."
+    ),
+    output: Optional[Path] = typer.Option(
+        None, "--output", help="Write the scores and the leak report as JSON."
+    ),
     limit: int = typer.Option(0, "--limit", help="Score only the first N notes (0: all)."),
 ):
     """i2b2 2014 scores: token-level binary PHI P/R/F (all PHI and the HIPAA subset, and the
@@ -200,7 +266,9 @@ def evaluate_cli(
     if limit:
         notes = notes[:limit]
     try:
-        deid = Deidentifier(spacy.load(pipeline) if pipeline else None, strategy=strategy, key_env=key_env)
+        deid = Deidentifier(
+            spacy.load(pipeline) if pipeline else None, strategy=strategy, key_env=key_env
+        )
     except (KeyError_, ValueError) as err:
         msg.fail(str(err), exits=1)
     report = evaluate_deid(deid, notes)
@@ -213,13 +281,31 @@ def evaluate_cli(
 
 @deid_app.command("prepare")
 def prepare_cli(
-    notes: Path = typer.Argument(..., exists=True, help="The raw notes the workflow pretrains on (.txt, .jsonl, .csv or a folder)."),
-    output_dir: Path = typer.Argument(..., help="Folder for notes/ (what domain-pretrain reads) and deid.json."),
-    enabled: str = typer.Option("no", "--enabled", help="yes: de-identify the notes; no: pass them on as they are (a link), recorded as such."),
-    strategy: str = typer.Option("placeholder", "--strategy", help="Replacement strategy when enabled (see `deid run`)."),
-    text_field: str = typer.Option("text", "--text-field", help="JSONL field or CSV column holding the note."),
-    patient_field: str = typer.Option("patient_id", "--patient-field", help="JSONL field or CSV column holding the patient id."),
-    key_env: str = typer.Option("SPACY_CLINICALBERT_DEID_KEY", "--key-env", help="Key variable for surrogates."),
+    notes: Path = typer.Argument(
+        ...,
+        exists=True,
+        help="The raw notes the workflow pretrains on (.txt, .jsonl, .csv or a folder).",
+    ),
+    output_dir: Path = typer.Argument(
+        ..., help="Folder for notes/ (what domain-pretrain reads) and deid.json."
+    ),
+    enabled: str = typer.Option(
+        "no",
+        "--enabled",
+        help="yes: de-identify the notes; no: pass them on as they are (a link), recorded as such.",
+    ),
+    strategy: str = typer.Option(
+        "placeholder", "--strategy", help="Replacement strategy when enabled (see `deid run`)."
+    ),
+    text_field: str = typer.Option(
+        "text", "--text-field", help="JSONL field or CSV column holding the note."
+    ),
+    patient_field: str = typer.Option(
+        "patient_id", "--patient-field", help="JSONL field or CSV column holding the patient id."
+    ),
+    key_env: str = typer.Option(
+        "SPACY_CLINICALBERT_DEID_KEY", "--key-env", help="Key variable for surrogates."
+    ),
 ):
     """The workflow's optional de-identification step before pretraining: writes
     OUTPUT_DIR/notes/ (the de-identified notes, or a link to the originals when disabled)
@@ -241,15 +327,37 @@ def prepare_cli(
             shutil.rmtree(target_dir)
     target_dir.mkdir(parents=True)
     target = target_dir / (notes.name if notes.is_file() else notes.name or "notes")
-    record = {"enabled": on, "input": str(notes), "strategy": strategy if on else None,
-              "component": "clinical_deid", "package_version": __version__}
+    record = {
+        "enabled": on,
+        "input": str(notes),
+        "strategy": strategy if on else None,
+        "component": "clinical_deid",
+        "package_version": __version__,
+    }
     if on:
-        run_cli(notes, target, strategy=strategy, pipeline=None, text_field=text_field,
-                patient_field=patient_field, key_env=key_env, offsets=output_dir / "offsets.jsonl",
-                limit=0, batch_size=16)
+        run_cli(
+            notes,
+            target,
+            strategy=strategy,
+            pipeline=None,
+            text_field=text_field,
+            patient_field=patient_field,
+            key_env=key_env,
+            offsets=output_dir / "offsets.jsonl",
+            limit=0,
+            batch_size=16,
+        )
         record["offsets"] = str(output_dir / "offsets.jsonl")
+    elif notes.is_dir():  # file by file: the readers do not descend into linked folders
+        from ..pretraining.readers import expand_inputs
+
+        for file in expand_inputs([notes]):
+            link = target / file.relative_to(notes)
+            link.parent.mkdir(parents=True, exist_ok=True)
+            link.symlink_to(file.resolve())
+        msg.info(f"De-identification off (vars.deid_notes): {target} links to the files of {notes}")
     else:
-        target.symlink_to(notes.resolve(), target_is_directory=notes.is_dir())
+        target.symlink_to(notes.resolve())
         msg.info(f"De-identification off (vars.deid_notes): {target} links to {notes}")
     (output_dir / "deid.json").write_text(json.dumps(record, indent=2) + "\n", encoding="utf8")
     msg.good(f"Wrote {output_dir / 'deid.json'}")

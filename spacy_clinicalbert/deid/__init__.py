@@ -7,10 +7,25 @@
   the leak report.
 Imports stay cheap: nothing here loads a model.
 """
-from .categories import CATEGORIES, HIPAA_LABELS, LABELS, STRUCTURED_LABELS, is_hipaa, phi_group, placeholder_for
+
+from .categories import (
+    CATEGORIES,
+    HIPAA_LABELS,
+    LABELS,
+    STRUCTURED_LABELS,
+    is_hipaa,
+    phi_group,
+    placeholder_for,
+)
 from .detection import Detection
 
 __all__ = [
-    "CATEGORIES", "HIPAA_LABELS", "LABELS", "STRUCTURED_LABELS", "Detection", "is_hipaa",
-    "phi_group", "placeholder_for",
+    "CATEGORIES",
+    "HIPAA_LABELS",
+    "LABELS",
+    "STRUCTURED_LABELS",
+    "Detection",
+    "is_hipaa",
+    "phi_group",
+    "placeholder_for",
 ]

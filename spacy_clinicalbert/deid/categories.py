@@ -12,6 +12,7 @@ ORGANIZATION, STATE and COUNTRY are i2b2 PHI but not Safe Harbor identifiers, as
 i2b2 2014 "HIPAA" evaluation subset. AGE is Safe Harbor only over 89, which is all the
 age detection of this package flags.
 """
+
 from typing import Dict, Tuple
 
 # fine category -> (i2b2 group, HIPAA Safe Harbor, placeholder type)
@@ -84,9 +85,11 @@ def register_span_extensions() -> None:
 
     if not Span.has_extension("phi_group"):
         Span.set_extension(
-            "phi_group", getter=lambda s: CATEGORIES[s.label_][0] if s.label_ in CATEGORIES else None
+            "phi_group",
+            getter=lambda s: CATEGORIES[s.label_][0] if s.label_ in CATEGORIES else None,
         )
     if not Span.has_extension("phi_hipaa"):
         Span.set_extension(
-            "phi_hipaa", getter=lambda s: CATEGORIES[s.label_][1] if s.label_ in CATEGORIES else None
+            "phi_hipaa",
+            getter=lambda s: CATEGORIES[s.label_][1] if s.label_ in CATEGORIES else None,
         )

@@ -12,6 +12,7 @@ covers whole tokens; the exact characters each part found are kept in the group'
 (`char_spans`, with `sources` and `scores`), which `replace` uses and which serialize with
 the doc. `span._.phi_group` and `span._.phi_hipaa` give the i2b2 group and the HIPAA flag.
 """
+
 from typing import Any, Dict, Iterable, List, Optional
 
 from spacy.language import Language
@@ -37,13 +38,21 @@ DEFAULT_CONFIG = {"spans_key": "phi", "patterns": True, "context": True, "model"
 def make_clinical_deid(
     nlp: Language, name: str, spans_key: str, patterns: bool, context: bool, model: str
 ) -> "ClinicalDeid":
-    return ClinicalDeid(nlp, name, spans_key=spans_key, patterns=patterns, context=context, model=model)
+    return ClinicalDeid(
+        nlp, name, spans_key=spans_key, patterns=patterns, context=context, model=model
+    )
 
 
 class ClinicalDeid:
     def __init__(
-        self, nlp: Language, name: str = "clinical_deid", *, spans_key: str = "phi",
-        patterns: bool = True, context: bool = True, model: str = "auto",
+        self,
+        nlp: Language,
+        name: str = "clinical_deid",
+        *,
+        spans_key: str = "phi",
+        patterns: bool = True,
+        context: bool = True,
+        model: str = "auto",
     ):
         register_span_extensions()
         self.nlp = nlp
@@ -95,7 +104,9 @@ class ClinicalDeid:
         for span in spans:
             if span.label_ not in CATEGORIES:
                 continue
-            if CATEGORIES[span.label_][0] == "NAME" and _eponym_like(doc.text, span.start_char, span.end_char):
+            if CATEGORIES[span.label_][0] == "NAME" and _eponym_like(
+                doc.text, span.start_char, span.end_char
+            ):
                 continue  # merge policy step 2 (a rule name over the same words brings it back)
             out.append(Detection(span.start_char, span.end_char, span.label_, "model", 0.95))
         return out
@@ -142,8 +153,10 @@ class ClinicalDeid:
             examples, f"spans_{key}", getter=lambda doc, attr: doc.spans.get(key, []), **kwargs
         )
         return {
-            "phi_p": scores[f"spans_{key}_p"], "phi_r": scores[f"spans_{key}_r"],
-            "phi_f": scores[f"spans_{key}_f"], "phi_per_type": scores[f"spans_{key}_per_type"],
+            "phi_p": scores[f"spans_{key}_p"],
+            "phi_r": scores[f"spans_{key}_r"],
+            "phi_f": scores[f"spans_{key}_f"],
+            "phi_per_type": scores[f"spans_{key}_per_type"],
         }
 
 
@@ -159,5 +172,5 @@ def phi_detections(doc: Doc, spans_key: str = "phi") -> List[Detection]:
         return [Detection(s.start_char, s.end_char, s.label_, "model") for s in group]
     return [
         Detection(int(c[0]), int(c[1]), s.label_, src, float(sc))
-        for s, c, src, sc in zip(group, chars, sources, scores)
+        for s, c, src, sc in zip(group, chars, sources, scores, strict=True)
     ]

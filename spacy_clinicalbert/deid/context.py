@@ -18,6 +18,7 @@ catheter" and "Bell's palsy". Here the surrounding words decide:
   type; cities and countries follow `lives in`, `from`, `moved to`, `traveled to` or stand
   before `, <state> <zip>`; professions follow `works as`, `occupation:` and the like.
 """
+
 import functools
 import re
 from typing import FrozenSet, List, Optional, Tuple
@@ -32,7 +33,8 @@ _UPPER_NAME = r"[A-Z][A-Z'-]+(?:,\s+|\s+)[A-Z][A-Z'-]+(?:\s+[A-Z]\.?)?"
 
 # Words that start with a capital in notes but are never part of a name.
 STOPWORDS: FrozenSet[str] = frozenset(
-    """A An And As At Be But By For From He Her Hers Him His I If In Is It Its Me My No Nor Not Of On
+    """A An And As At Be But By For From He Her Hers Him His I If In Is It Its Me My No Nor Not
+    Of On
     Or Our She So The Their Them Then There These They This Those To Was We Were What When Where
     Which While Who Will With You Your Patient Patients Pt Name Date Time Today Yesterday Tomorrow
     History Physical Exam Examination Assessment Plan Impression Diagnosis Diagnoses Procedure
@@ -43,7 +45,8 @@ STOPWORDS: FrozenSet[str] = frozenset(
     Surgeon Assistant Anesthesia Anesthesiologist Anesthetic Preoperative Postoperative Operative
     Operation Report Note Notes Summary Chief Complaint Present Illness Past Medical Surgical
     Hospital Clinic Center Medical Health Department Emergency Service Services Unit Room Floor
-    Ward ICU ER OR PACU Practitioner Practitioners Doctor Dr Mr Mrs Ms Miss Mx Prof Professor Nurse MD DO RN NP PA Sincerely
+    Ward ICU ER OR PACU Practitioner Practitioners Doctor Dr Mr Mrs Ms Miss Mx Prof Professor Nurse
+    MD DO RN NP PA Sincerely
     Thank Thanks Dear Regards Signed Electronically Dictated Transcribed Reviewed Referred Referring
     Primary Care Provider PCP CC Copy Mother Father Sister Brother Wife Husband Son Daughter
     January February March April May June July August September October November December
@@ -114,9 +117,11 @@ PATIENT_CUE = re.compile(
     rf"accompanied by|lives with|friend)"
     rf"\s*[:,]?\s*(?P<n>{_LAST_FIRST}|{_NAME})"
 )
-_HEADER_CUE = re.compile(r"(?i)(?:patient name|patient|pt\.?|name|emergency contact|next of kin)\s*:\s*$")
+_HEADER_CUE = re.compile(
+    r"(?i)(?:patient name|patient|pt\.?|name|emergency contact|next of kin)\s*:\s*$"
+)
 HEADER_UPPER_NAME = re.compile(
-    rf"\b(?i:patient name|patient|pt\.?|name|re|emergency contact|next of kin)\s*:\s*(?P<n>{_UPPER_NAME})(?![\w])"
+    rf"\b(?i:patient name|patient|pt\.?|name|re|emergency contact|next of kin)\s*:\s*(?P<n>{_UPPER_NAME})(?![\w])"  # noqa: E501
 )
 
 _HOSPITAL_HEADS = (
@@ -135,9 +140,11 @@ HOSPITAL = re.compile(
     rf"(?P<n>(?:{_CAPWORD}\s+(?:(?:of|the|and|&|for)\s+)?){{1,5}}(?:{_HOSPITAL_HEADS})"
     rf"(?:\s+(?:of|at)\s+(?:the\s+)?{_CAPWORD}(?:\s+{_CAPWORD}){{0,3}})?)\b"
 )
-ORGANIZATION = re.compile(rf"(?P<n>(?:{_CAPWORD}\s+(?:(?:of|and|&)\s+)?){{1,4}}(?:{_ORG_HEADS}))(?!\w)")
+ORGANIZATION = re.compile(
+    rf"(?P<n>(?:{_CAPWORD}\s+(?:(?:of|and|&)\s+)?){{1,4}}(?:{_ORG_HEADS}))(?!\w)"
+)
 ORG_CUE = re.compile(
-    rf"\b(?i:(?:works|worked|working|employed)(?:\s+(?:full|part)[- ]time)?(?:\s+as\s+an?\s+[a-z]+(?:\s+[a-z]+)?)?"
+    rf"\b(?i:(?:works|worked|working|employed)(?:\s+(?:full|part)[- ]time)?(?:\s+as\s+an?\s+[a-z]+(?:\s+[a-z]+)?)?"  # noqa: E501
     rf"\s+(?:at|for|by|with)|employer)\s*[:,]?\s*(?:the\s+)?"
     rf"(?P<n>{_CAPWORD}(?:(?:,\s+|\s+and\s+|\s+&\s+|\s+|-){_CAPWORD}){{0,5}})"
 )
@@ -147,6 +154,8 @@ _STREET_TYPES = (
     r"Trail|Trl\.?|Row|Close|Crescent|Gardens|Grove|Hill|Park|Walk|Mews|Rise|Green|Vale|View|"
     r"Heights|Junction|Pike|Run|Loop|Alley|Plaza|Crossing|Point|Ridge|Path|Pass|Landing|Estates"
 )
+
+
 def _street_types() -> str:
     try:
         from faker.providers.address.en_US import Provider
@@ -172,12 +181,12 @@ CITY_STATE = re.compile(
     rf"(?P<sa>{'|'.join(list(US_STATES) + list(TERRITORIES))})\s+\d{{5}})"
 )
 PLACE_CUE = re.compile(
-    rf"\b(?i:lives in|living in|resides in|residing in|resident of|from|moved to|moved from|"
-    rf"moved here from|relocated to|relocated from|born in|native of|traveled to|travelled to|"
-    rf"traveling to|travelling to|returned from|back from|visiting from|trip to|vacation in|"
-    rf"vacationing in|immigrated from|emigrated from|originally from|grew up in|raised in|"
-    rf"visit to|visited|hometown of|town of|city of|county|village of)"
-    rf"\s+(?:the\s+)?(?P<n>[A-Z][\w'&-]*(?: [A-Z][\w'&-]*){{0,2}})"
+    r"\b(?i:lives in|living in|resides in|residing in|resident of|from|moved to|moved from|"
+    r"moved here from|relocated to|relocated from|born in|native of|traveled to|travelled to|"
+    r"traveling to|travelling to|returned from|back from|visiting from|trip to|vacation in|"
+    r"vacationing in|immigrated from|emigrated from|originally from|grew up in|raised in|"
+    r"visit to|visited|hometown of|town of|city of|county|village of)"
+    r"\s+(?:the\s+)?(?P<n>[A-Z][\w'&-]*(?: [A-Z][\w'&-]*){0,2})"
 )
 PROFESSION_CUE = re.compile(
     r"\b(?i:works as|worked as|working as|employed as|occupation|profession|job title|"
@@ -212,15 +221,22 @@ def country_names() -> FrozenSet[str]:
         from faker.providers.address import Provider
     except ImportError:
         return frozenset()
-    return frozenset(Provider.countries) | {"USA", "UK", "United States", "England", "Scotland", "Wales"}
+    return frozenset(Provider.countries) | {
+        "USA",
+        "UK",
+        "United States",
+        "England",
+        "Scotland",
+        "Wales",
+    }
 
 
 def _trim_name(text: str, start: int, end: int) -> Optional[Tuple[int, int]]:
     """Drop leading/trailing stopwords (capitalised function words) from a name match."""
     words = [(m.start() + start, m.end() + start) for m in re.finditer(r"\S+", text[start:end])]
-    while words and text[words[-1][0]:words[-1][1]].rstrip(".,") in STOPWORDS:
+    while words and text[words[-1][0] : words[-1][1]].rstrip(".,") in STOPWORDS:
         words.pop()
-    while words and text[words[0][0]:words[0][1]].rstrip(".,") in STOPWORDS:
+    while words and text[words[0][0] : words[0][1]].rstrip(".,") in STOPWORDS:
         words.pop(0)
     # stop at the first stopword inside
     for i, (s, e) in enumerate(words):
@@ -230,8 +246,13 @@ def _trim_name(text: str, start: int, end: int) -> Optional[Tuple[int, int]]:
     if not words:
         return None
     s, e = words[0][0], words[-1][1]
-    while e > s and text[e - 1] in ",;:" or (
-        text[e - 1:e] == "." and not re.search(r"(?:\b[A-Z]|\bSt|\bJr|\bSr|\bInc|\bLtd|\bCorp)\.$", text[s:e])
+    while (
+        e > s
+        and text[e - 1] in ",;:"
+        or (
+            text[e - 1 : e] == "."
+            and not re.search(r"(?:\b[A-Z]|\bSt|\bJr|\bSr|\bInc|\bLtd|\bCorp)\.$", text[s:e])
+        )
     ):
         e -= 1
     return s, e
@@ -239,7 +260,7 @@ def _trim_name(text: str, start: int, end: int) -> Optional[Tuple[int, int]]:
 
 def _eponym_like(text: str, start: int, end: int) -> bool:
     """A capitalised word used as a medical eponym: listed, or followed by a medical noun."""
-    if _EPONYM_AFTER.match(text[end:end + 40]):
+    if _EPONYM_AFTER.match(text[end : end + 40]):
         return True
     words = text[start:end].replace("'s", "").split()
     return all(w.strip(".,") in EPONYMS for w in words)
@@ -267,13 +288,19 @@ def find_names(text: str) -> List[Detection]:
         span = _trim_name(text, m.start("n"), m.end("n"))
         if not span or _eponym_like(text, *span):
             continue
-        words = [w.strip(".,") for w in text[span[0]:span[1]].split()]
-        header = bool(_HEADER_CUE.search(text[max(0, m.start("n") - 25):m.start("n")]))
+        words = [w.strip(".,") for w in text[span[0] : span[1]].split()]
+        header = bool(_HEADER_CUE.search(text[max(0, m.start("n") - 25) : m.start("n")]))
         if header or any(w in first or w in last for w in words):
             out.append(Detection(*span, "PATIENT", "context"))
     # first + last name from the lists, no cue
-    for m in re.finditer(rf"(?<![\w.])(?P<f>{_PART})\s+(?:[A-Z]\.\s+)?(?P<l>{_PART})(?![\w])", text):
-        if m.group("f") in first and m.group("l") in last and not _eponym_like(text, m.start(), m.end()):
+    for m in re.finditer(
+        rf"(?<![\w.])(?P<f>{_PART})\s+(?:[A-Z]\.\s+)?(?P<l>{_PART})(?![\w])", text
+    ):
+        if (
+            m.group("f") in first
+            and m.group("l") in last
+            and not _eponym_like(text, m.start(), m.end())
+        ):
             out.append(Detection(m.start(), m.end(), "PATIENT", "context", 0.6))
     return out
 
@@ -283,46 +310,192 @@ def find_places(text: str) -> List[Detection]:
     countries = country_names()
     states = set(US_STATES.values())
     generic = {
-        "Pain", "Wound", "Cardiology", "Oncology", "Surgery", "Surgical", "Eye", "Dental", "Family",
-        "Medical", "General", "Internal", "Outpatient", "Inpatient", "Emergency", "Walk-in", "Urgent",
-        "Care", "Health", "Mental", "Community", "Primary", "Sleep", "Breast", "Heart", "Cancer",
-        "Orthopedic", "Pediatric", "Women's", "Children's", "Rehab", "Memorial", "Regional",
-        "County", "City", "State", "The", "Our", "This", "Your", "His", "Her", "Day", "Vein",
-        "Allergy", "Diabetes", "Dialysis", "Endoscopy", "GI", "ENT", "Urology", "Neurology",
-        "Dermatology", "Podiatry", "Infusion", "Lab", "Laboratory", "Radiology", "Imaging",
-        "Physical", "Therapy", "Occupational", "Speech", "Hospital", "Clinic", "At", "In", "To",
-        "From", "Went", "Seen", "Admitted", "Transferred", "Discharged", "Patient", "Mayo",
-        "Renal", "Infectious", "Disease", "VA", "Veterans", "Neurosurgery", "Neurosurgical",
-        "Cardiac", "Cardiovascular", "Vascular", "Spine", "Sports", "Hand", "Foot", "Ankle", "Kidney",
-        "Liver", "Lung", "Pulmonary", "Gastroenterology", "Hematology", "Rheumatology", "Psychiatry",
-        "Psychiatric", "Behavioral", "Wellness", "Weight", "Bariatric", "Fertility", "Obstetrics",
-        "Gynecology", "OB", "GYN", "Plastic", "Cosmetic", "Hearing", "Audiology", "Voice", "Customer",
-        "Service", "Services", "Student", "Employee", "Travel", "Anticoagulation", "Coumadin",
-        "Diabetic", "Endocrinology", "Nephrology", "Transplant", "Trauma", "Burn", "Stroke",
-        "Memory", "Headache", "Epilepsy", "Movement", "Disorders", "Headache", "Operative", "Suite",
-        "Nurse", "Nursing", "Private", "Group", "Multispecialty", "Ambulatory", "Same", "Surgicenter",
-        "High", "Middle", "Elementary", "Graduate", "Maintenance", "Methadone", "Lymphedema",
-        "Management", "Veteran's", "Veterans'", "Home",
+        "Pain",
+        "Wound",
+        "Cardiology",
+        "Oncology",
+        "Surgery",
+        "Surgical",
+        "Eye",
+        "Dental",
+        "Family",
+        "Medical",
+        "General",
+        "Internal",
+        "Outpatient",
+        "Inpatient",
+        "Emergency",
+        "Walk-in",
+        "Urgent",
+        "Care",
+        "Health",
+        "Mental",
+        "Community",
+        "Primary",
+        "Sleep",
+        "Breast",
+        "Heart",
+        "Cancer",
+        "Orthopedic",
+        "Pediatric",
+        "Women's",
+        "Children's",
+        "Rehab",
+        "Memorial",
+        "Regional",
+        "County",
+        "City",
+        "State",
+        "The",
+        "Our",
+        "This",
+        "Your",
+        "His",
+        "Her",
+        "Day",
+        "Vein",
+        "Allergy",
+        "Diabetes",
+        "Dialysis",
+        "Endoscopy",
+        "GI",
+        "ENT",
+        "Urology",
+        "Neurology",
+        "Dermatology",
+        "Podiatry",
+        "Infusion",
+        "Lab",
+        "Laboratory",
+        "Radiology",
+        "Imaging",
+        "Physical",
+        "Therapy",
+        "Occupational",
+        "Speech",
+        "Hospital",
+        "Clinic",
+        "At",
+        "In",
+        "To",
+        "From",
+        "Went",
+        "Seen",
+        "Admitted",
+        "Transferred",
+        "Discharged",
+        "Patient",
+        "Mayo",
+        "Renal",
+        "Infectious",
+        "Disease",
+        "VA",
+        "Veterans",
+        "Neurosurgery",
+        "Neurosurgical",
+        "Cardiac",
+        "Cardiovascular",
+        "Vascular",
+        "Spine",
+        "Sports",
+        "Hand",
+        "Foot",
+        "Ankle",
+        "Kidney",
+        "Liver",
+        "Lung",
+        "Pulmonary",
+        "Gastroenterology",
+        "Hematology",
+        "Rheumatology",
+        "Psychiatry",
+        "Psychiatric",
+        "Behavioral",
+        "Wellness",
+        "Weight",
+        "Bariatric",
+        "Fertility",
+        "Obstetrics",
+        "Gynecology",
+        "OB",
+        "GYN",
+        "Plastic",
+        "Cosmetic",
+        "Hearing",
+        "Audiology",
+        "Voice",
+        "Customer",
+        "Service",
+        "Services",
+        "Student",
+        "Employee",
+        "Travel",
+        "Anticoagulation",
+        "Coumadin",
+        "Diabetic",
+        "Endocrinology",
+        "Nephrology",
+        "Transplant",
+        "Trauma",
+        "Burn",
+        "Stroke",
+        "Memory",
+        "Headache",
+        "Epilepsy",
+        "Movement",
+        "Disorders",
+        "Operative",
+        "Suite",
+        "Nurse",
+        "Nursing",
+        "Private",
+        "Group",
+        "Multispecialty",
+        "Ambulatory",
+        "Same",
+        "Surgicenter",
+        "High",
+        "Middle",
+        "Elementary",
+        "Graduate",
+        "Maintenance",
+        "Methadone",
+        "Lymphedema",
+        "Management",
+        "Veteran's",
+        "Veterans'",
+        "Home",
     }
     for pattern, label in ((HOSPITAL, "HOSPITAL"), (ORGANIZATION, "ORGANIZATION")):
         for m in pattern.finditer(text):
             start, end = m.span("n")
             words = text[start:end].split()
-            while words and (words[0] in generic - {"Memorial", "Regional", "County", "Mayo"}
-                             or words[0] in STOPWORDS - {"Hospital", "Clinic"}):
+            while words and (
+                words[0] in generic - {"Memorial", "Regional", "County", "Mayo"}
+                or words[0] in STOPWORDS - {"Hospital", "Clinic"}
+            ):
                 start = text.index(words[0], start) + len(words[0])
                 while start < end and text[start].isspace():
                     start += 1
                 words.pop(0)
-            heads = re.findall(_HOSPITAL_HEADS if label == "HOSPITAL" else _ORG_HEADS, text[start:end])
-            proper = [w for w in text[start:end].split() if w not in generic and w not in STOPWORDS
-                      and not re.fullmatch(_HOSPITAL_HEADS + "|" + _ORG_HEADS + "|of|the|and|&|for|at", w)]
+            heads = re.findall(
+                _HOSPITAL_HEADS if label == "HOSPITAL" else _ORG_HEADS, text[start:end]
+            )
+            proper = [
+                w
+                for w in text[start:end].split()
+                if w not in generic
+                and w not in STOPWORDS
+                and not re.fullmatch(_HOSPITAL_HEADS + "|" + _ORG_HEADS + "|of|the|and|&|for|at", w)
+            ]
             if heads and proper:
                 out.append(Detection(start, end, label, "context"))
     for m in ORG_CUE.finditer(text):
         span = _trim_name(text, m.start("n"), m.end("n"))
-        if span and not all(w.strip(",.") in generic or w.strip(",.") in STOPWORDS
-                            for w in text[span[0]:span[1]].split()):
+        if span and not all(
+            w.strip(",.") in generic or w.strip(",.") in STOPWORDS
+            for w in text[span[0] : span[1]].split()
+        ):
             out.append(Detection(*span, "ORGANIZATION", "context"))
     for m in ADDRESS_CUE.finditer(text):
         out.append(Detection(m.start("n"), m.end("n"), "STREET", "context"))
@@ -338,9 +511,12 @@ def find_places(text: str) -> List[Detection]:
         span = _trim_name(text, m.start("n"), m.end("n"))
         if not span:
             continue
-        value = text[span[0]:span[1]]
-        if (any(ch.isdigit() for ch in value) or (value.isupper() and len(value) > 3)
-                or re.search(r"-[A-Z]-", value)):
+        value = text[span[0] : span[1]]
+        if (
+            any(ch.isdigit() for ch in value)
+            or (value.isupper() and len(value) > 3)
+            or re.search(r"-[A-Z]-", value)
+        ):
             continue  # "from V4", "from HEROIN", "from the Port-A-Cath"
         if value.split()[0] in generic or (value.isupper() and value not in countries):
             continue  # "from Plastic Surgery", "from the LAO projection"
@@ -354,7 +530,9 @@ def find_places(text: str) -> List[Detection]:
             label = "CITY"
         out.append(Detection(span[0], span[1], label, "context"))
         # ", Country" or ", State" right after a city
-        tail = re.match(r",\s+(?P<c>[A-Z][a-z]+(?:\s+[A-Z][a-z]+){0,2})", text[span[1]:span[1] + 40])
+        tail = re.match(
+            r",\s+(?P<c>[A-Z][a-z]+(?:\s+[A-Z][a-z]+){0,2})", text[span[1] : span[1] + 40]
+        )
         if tail and label == "CITY":
             place = tail.group("c")
             s = span[1] + tail.start("c")
@@ -379,14 +557,14 @@ def propagate(text: str, found: List[Detection]) -> List[Detection]:
     for det in found:
         if det.label not in ("PATIENT", "DOCTOR"):
             continue
-        value = text[det.start:det.end]
+        value = text[det.start : det.end]
         parts = {value} | {w.strip(".,") for w in value.replace(",", " ").split()}
         for part in parts:
             if len(part) < 3 or part in STOPWORDS or part in EPONYMS or (part, det.label) in seen:
                 continue
             seen.add((part, det.label))
             for m in re.finditer(rf"(?<![\w]){re.escape(part)}(?![\w])", text):
-                if not _EPONYM_AFTER.match(text[m.end():m.end() + 40]):
+                if not _EPONYM_AFTER.match(text[m.end() : m.end() + 40]):
                     out.append(Detection(m.start(), m.end(), det.label, "context", 0.9 * det.score))
     return out
 

@@ -11,19 +11,41 @@ dose unit (`5/12 mg`, `5/12 tablet`) or in an exam score (`strength 5/5`, `visio
 separators, zero padding, month spelling (full or abbreviated, case, period), ordinal
 suffix, two- or four-digit year and weekday, so intervals between dates stay exact.
 """
+
 import datetime as dt
 import re
-from typing import Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 MONTHS = (
-    "January", "February", "March", "April", "May", "June", "July", "August", "September",
-    "October", "November", "December",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
 )
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 HOLIDAYS = (
-    "Christmas", "Christmas Eve", "New Year's Day", "New Year's Eve", "Thanksgiving", "Easter",
-    "Memorial Day", "Labor Day", "Independence Day", "Halloween", "Valentine's Day",
+    "Christmas",
+    "Christmas Eve",
+    "New Year's Day",
+    "New Year's Eve",
+    "Thanksgiving",
+    "Easter",
+    "Memorial Day",
+    "Labor Day",
+    "Independence Day",
+    "Halloween",
+    "Valentine's Day",
 )
+
+
 def _month_alternatives() -> str:
     forms = []
     for full in MONTHS:
@@ -65,7 +87,7 @@ FORMS: Tuple[Tuple[str, str], ...] = (
     ("my", rf"{_B}(?P<mn>{_MN})(?P<s>[/-])(?P<y>{_Y4}){_A}"),
     ("md", rf"{_B}(?P<mn>{_MN})(?P<s>/)(?P<d>{_D}){_A}"),
     ("year", rf"(?<![\w/.\-])(?P<y>{_Y4})(?![\w/]|[.\-]\d)"),
-    ("weekday", rf"(?<![\w.])(?P<wd>(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day)(?!\w)"),
+    ("weekday", r"(?<![\w.])(?P<wd>(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day)(?!\w)"),
     ("holiday", r"(?<!\w)(?P<h>" + "|".join(re.escape(h) for h in HOLIDAYS) + r")(?!\w)"),
 )
 _COMPILED = [(name, re.compile(pattern)) for name, pattern in FORMS]
@@ -94,7 +116,7 @@ _TIME_AFTER = re.compile(r"^\s*(?:at\s+)?\d{1,2}:\d{2}")
 
 
 def _cue_before(text: str, start: int) -> bool:
-    window = text[max(0, start - 40):start]
+    window = text[max(0, start - 40) : start]
     return bool(_DATE_CUE.search(window))
 
 
@@ -108,8 +130,8 @@ def find_dates(text: str) -> List[Tuple[int, int, str]]:
             if any(taken[start:end]):
                 continue
             if name in ("md", "year"):
-                before = text[max(0, start - 25):start]
-                after = text[end:end + 25]
+                before = text[max(0, start - 25) : start]
+                after = text[end : end + 25]
                 if _UNIT_AFTER.match(after) or _SCORE_BEFORE.search(before):
                     continue
                 if not (_cue_before(text, start) or _TIME_AFTER.match(after)):
@@ -184,20 +206,20 @@ def shift_date(
     if parsed is None:
         return None
     name, match = parsed
-    groups: Dict[str, Optional[str]] = match.groupdict()
+    groups: Dict[str, Any] = match.groupdict()
     if name == "holiday":
         return None
     if name == "weekday":
-        index = [w.lower() for w in WEEKDAYS].index(groups["wd"].lower())  # type: ignore[union-attr]
+        index = [w.lower() for w in WEEKDAYS].index(groups["wd"].lower())
         return WEEKDAYS[(index + (days % 7 or 1)) % 7]  # a whole-week shift still moves the day
     year_text = groups.get("y")
     year = int(year_text) if year_text else default_year
     if year_text and len(year_text) == 2:
         year += 2000 if year < 50 else 1900
     if groups.get("m"):
-        month = _month_number(groups["m"])  # type: ignore[arg-type]
+        month = _month_number(groups["m"])
     elif groups.get("mn"):
-        month = int(groups["mn"])  # type: ignore[arg-type]
+        month = int(groups["mn"])
     else:
         month = 7
     day = int(groups["d"]) if groups.get("d") else (15 if name not in ("year",) else 1)
@@ -214,22 +236,22 @@ def shift_date(
     if year_text:
         values["y"] = f"{new.year % 100:02d}" if len(year_text) == 2 else str(new.year)
     new_month, new_day = new.month, new.day
-    if name == "mdy" and day_first and int(groups["d"] or 0) <= 12:  # type: ignore[arg-type]
+    if name == "mdy" and day_first and int(groups["d"] or 0) <= 12:
         new_month, new_day = new.day, new.month  # written day first: swap back
     if groups.get("m"):
-        values["m"] = _render_month(groups["m"], new.month, name == "d-mon-y")  # type: ignore[arg-type]
+        values["m"] = _render_month(groups["m"], new.month, name == "d-mon-y")
     if groups.get("mn"):
-        values["mn"] = _pad(groups["mn"], new_month, name == "ymd")  # type: ignore[arg-type]
+        values["mn"] = _pad(groups["mn"], new_month, name == "ymd")
     if groups.get("d"):
-        values["d"] = _pad(groups["d"], new_day, name == "ymd")  # type: ignore[arg-type]
+        values["d"] = _pad(groups["d"], new_day, name == "ymd")
     if groups.get("o"):
         ordinal = _ordinal(new.day)
-        values["o"] = ordinal.upper() if groups["o"].isupper() else ordinal  # type: ignore[union-attr]
+        values["o"] = ordinal.upper() if groups["o"].isupper() else ordinal
     if groups.get("wd"):
-        like = groups["wd"]  # type: ignore[assignment]
-        index = [w[:3].lower() for w in WEEKDAYS].index(like[:3].lower())  # type: ignore[index]
+        like = groups["wd"]
+        index = [w[:3].lower() for w in WEEKDAYS].index(like[:3].lower())
         weekday = WEEKDAYS[(index + days) % 7]  # the date moved by `days`: so does its weekday
-        values["wd"] = weekday if len(like) > 3 else weekday[: len(like)]  # type: ignore[arg-type]
+        values["wd"] = weekday if len(like) > 3 else weekday[: len(like)]
     # rebuild: the matched text with each group's characters replaced
     out: List[str] = []
     pos = 0
@@ -260,7 +282,7 @@ def date_value(
     name, match = parsed
     if exact and (name not in DAY_PRECISE or not match.groupdict().get("y")):
         return None
-    g = match.groupdict()
+    g: Dict[str, Any] = match.groupdict()
     year = int(g["y"]) if g.get("y") else default_year
     if g.get("y") and len(g["y"]) == 2:
         year += 2000 if year < 50 else 1900

@@ -1,4 +1,5 @@
 """One found piece of PHI: character offsets, i2b2 category, which part found it."""
+
 from typing import NamedTuple
 
 SOURCES = ("pattern", "context", "model")

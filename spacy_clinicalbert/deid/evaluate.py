@@ -16,6 +16,7 @@
 - Surrogate checks: per patient, one surrogate per (category group, original) across notes,
   and the day intervals between a patient's shifted dates kept.
 """
+
 import json
 import re
 from collections import defaultdict
@@ -29,7 +30,9 @@ from .detection import Detection
 
 _TOKEN = re.compile(r"[A-Za-z0-9]+")
 SUBSETS: Dict[str, Optional[Sequence[str]]] = {
-    "all": None, "hipaa": HIPAA_LABELS, "structured": STRUCTURED_LABELS,
+    "all": None,
+    "hipaa": HIPAA_LABELS,
+    "structured": STRUCTURED_LABELS,
     "names": ("PATIENT", "DOCTOR", "USERNAME"),
 }
 
@@ -70,15 +73,19 @@ def _covered(tokens: Sequence[Tuple[int, int]], spans: Iterable[Tuple[int, int]]
     return out
 
 
-def token_scores(text: str, gold: Sequence[Tuple[int, int, str]], pred: Sequence[Tuple[int, int, str]],
-                 counts: Dict[str, Dict[str, int]]) -> None:
+def token_scores(
+    text: str,
+    gold: Sequence[Tuple[int, int, str]],
+    pred: Sequence[Tuple[int, int, str]],
+    counts: Dict[str, Dict[str, int]],
+) -> None:
     """Add this note's token counts per subset to `counts`."""
     tokens = [m.span() for m in _TOKEN.finditer(text)]
     pred_any = _covered(tokens, [(s, e) for s, e, _ in pred])
     for name, labels in SUBSETS.items():
-        keep = (lambda lab: True) if labels is None else (lambda lab, labels=labels: lab in labels)
-        g = _covered(tokens, [(s, e) for s, e, lab in gold if keep(lab)])
-        p = _covered(tokens, [(s, e) for s, e, lab in pred if keep(lab)])
+        wanted = set(labels) if labels is not None else None
+        g = _covered(tokens, [(s, e) for s, e, lab in gold if wanted is None or lab in wanted])
+        p = _covered(tokens, [(s, e) for s, e, lab in pred if wanted is None or lab in wanted])
         c = counts[name]
         c["tp"] += len(g & p)
         c["fp"] += len(p - g)
@@ -87,8 +94,12 @@ def token_scores(text: str, gold: Sequence[Tuple[int, int, str]], pred: Sequence
         c["gold"] += len(g)
 
 
-def entity_counts(gold: Sequence[Tuple[int, int, str]], pred: Sequence[Tuple[int, int, str]],
-                  strict: Dict[str, Dict[str, int]], relaxed: Dict[str, Dict[str, int]]) -> None:
+def entity_counts(
+    gold: Sequence[Tuple[int, int, str]],
+    pred: Sequence[Tuple[int, int, str]],
+    strict: Dict[str, Dict[str, int]],
+    relaxed: Dict[str, Dict[str, int]],
+) -> None:
     gold_set, pred_set = set(gold), set(pred)
     for label in {lab for _, _, lab in gold} | {lab for _, _, lab in pred}:
         g = [x for x in gold if x[2] == label]
@@ -105,10 +116,12 @@ def entity_counts(gold: Sequence[Tuple[int, int, str]], pred: Sequence[Tuple[int
         relaxed[label]["fp"] += len(p) - p_hit
 
 
-def leaks_in(note_id: str, text: str, output: str, offsets: Any,
-             gold: Sequence[Tuple[int, int, str]]) -> Tuple[List[Dict[str, Any]], List[Dict[str, Any]]]:
-    leaks, collisions = [], []
-    seen = set()
+def leaks_in(
+    note_id: str, text: str, output: str, offsets: Any, gold: Sequence[Tuple[int, int, str]]
+) -> Tuple[List[Dict[str, Any]], List[Dict[str, Any]]]:
+    leaks: List[Dict[str, Any]] = []
+    collisions: List[Dict[str, Any]] = []
+    seen: Set[str] = set()
     for start, end, label in gold:
         value = text[start:end]
         key = value.lower()
@@ -117,15 +130,24 @@ def leaks_in(note_id: str, text: str, output: str, offsets: Any,
         seen.add(key)
         for m in re.finditer(rf"(?<!\w){re.escape(value)}(?!\w)", output, re.IGNORECASE):
             in_start, in_end = offsets.span_to_original(m.start(), m.end())
-            unchanged = in_end - in_start == m.end() - m.start() and text[in_start:in_end].lower() == key
-            entry = {"note": note_id, "label": label, "text": value, "output_start": m.start(),
-                     "input_start": in_start}
+            unchanged = (
+                in_end - in_start == m.end() - m.start() and text[in_start:in_end].lower() == key
+            )
+            entry = {
+                "note": note_id,
+                "label": label,
+                "text": value,
+                "output_start": m.start(),
+                "input_start": in_start,
+            }
             (leaks if unchanged else collisions).append(entry)
     return leaks, collisions
 
 
-def evaluate_deid(deid: Any, notes: Sequence[Dict[str, Any]], batch_size: int = 16) -> Dict[str, Any]:
-    """Detection scores, leak report and surrogate checks of `deid` (a `Deidentifier`) on gold notes."""
+def evaluate_deid(
+    deid: Any, notes: Sequence[Dict[str, Any]], batch_size: int = 16
+) -> Dict[str, Any]:
+    """Detection scores, leak report and surrogate checks of a `Deidentifier` on gold notes."""
     from .component import phi_detections
 
     docs = deid.nlp.pipe((n["text"] for n in notes), batch_size=batch_size)
@@ -134,8 +156,10 @@ def evaluate_deid(deid: Any, notes: Sequence[Dict[str, Any]], batch_size: int = 
 
 
 def score_notes(
-    notes: Sequence[Dict[str, Any]], predictions: Sequence[Sequence[Detection]],
-    replace: Callable[[str, Sequence[Detection], str], Any], strategy: str,
+    notes: Sequence[Dict[str, Any]],
+    predictions: Sequence[Sequence[Detection]],
+    replace: Callable[[str, Sequence[Detection], str], Any],
+    strategy: str,
 ) -> Dict[str, Any]:
     """The report for any detector: its detections per note, and the replacement to check."""
     tokens: Dict[str, Dict[str, int]] = defaultdict(lambda: defaultdict(int))
@@ -146,7 +170,7 @@ def score_notes(
     surrogates: Dict[Tuple[str, str, str], Set[str]] = defaultdict(set)
     intervals = {"pairs": 0, "kept": 0}
     dates_by_patient: Dict[str, List[Tuple[Any, Any]]] = defaultdict(list)
-    for note, dets in zip(notes, predictions):
+    for note, dets in zip(notes, predictions, strict=True):
         text = note["text"]
         gold = [(s["start"], s["end"], s["label"]) for s in note["spans"]]
         pred = [(d.start, d.end, d.label) for d in dets]
@@ -166,19 +190,30 @@ def score_notes(
             group = CATEGORIES[label][0]
             surrogates[(patient, group, text[start:end].lower())].add(value)
             if label == "DATE":
-                before, after = date_value(text[start:end], exact=True), date_value(value, exact=True)
+                before, after = (
+                    date_value(text[start:end], exact=True),
+                    date_value(value, exact=True),
+                )
                 if before and after:
                     dates_by_patient[patient].append((before, after))
     for pairs in dates_by_patient.values():
-        for (b1, a1), (b2, a2) in zip(pairs, pairs[1:]):
+        for (b1, a1), (b2, a2) in zip(pairs, pairs[1:], strict=False):
             intervals["pairs"] += 1
             intervals["kept"] += int((b2 - b1) == (a2 - a1))
     report: Dict[str, Any] = {
         "notes": len(notes),
         "strategy": strategy,
-        "token": {name: {**prf(c["tp"], c["fp"], c["fn"]), "r_any": (c["gold_found_any"] / c["gold"]) if c["gold"] else 0.0,
-                         "gold_tokens": c["gold"], "tp": c["tp"], "fp": c["fp"], "fn": c["fn"]}
-                  for name, c in tokens.items()},
+        "token": {
+            name: {
+                **prf(c["tp"], c["fp"], c["fn"]),
+                "r_any": (c["gold_found_any"] / c["gold"]) if c["gold"] else 0.0,
+                "gold_tokens": c["gold"],
+                "tp": c["tp"],
+                "fp": c["fp"],
+                "fn": c["fn"],
+            }
+            for name, c in tokens.items()
+        },
         "entity_strict": _per_label(strict, "tp", "tp"),
         "entity_relaxed": _per_label(relaxed, "tp_pred", "tp_gold"),
         "leaks": leaks,
@@ -187,7 +222,9 @@ def score_notes(
         "surrogate_consistency": {
             "originals": len(surrogates),
             "consistent": sum(len(v) == 1 for v in surrogates.values()),
-        } if strategy == "surrogate" else None,
+        }
+        if strategy == "surrogate"
+        else None,
         "date_intervals": intervals if strategy == "surrogate" else None,
     }
     return report
@@ -195,13 +232,18 @@ def score_notes(
 
 def _per_label(counts: Dict[str, Dict[str, int]], tp_p: str, tp_r: str) -> Dict[str, Any]:
     out: Dict[str, Any] = {}
-    tot = defaultdict(int)
+    tot: Dict[str, int] = defaultdict(int)
     for label in sorted(counts, key=lambda lab: LABELS.index(lab) if lab in LABELS else 99):
         c = counts[label]
         p = c[tp_p] / (c[tp_p] + c["fp"]) if c[tp_p] + c["fp"] else 0.0
         r = c[tp_r] / (c[tp_r] + c["fn"]) if c[tp_r] + c["fn"] else 0.0
-        out[label] = {"p": p, "r": r, "f": 2 * p * r / (p + r) if p + r else 0.0,
-                      "gold": c[tp_r] + c["fn"], "predicted": c[tp_p] + c["fp"]}
+        out[label] = {
+            "p": p,
+            "r": r,
+            "f": 2 * p * r / (p + r) if p + r else 0.0,
+            "gold": c[tp_r] + c["fn"],
+            "predicted": c[tp_p] + c["fp"],
+        }
         for k in (tp_p, tp_r, "fp", "fn"):
             tot[k] += c[k]
     p = tot[tp_p] / (tot[tp_p] + tot["fp"]) if tot[tp_p] + tot["fp"] else 0.0
@@ -211,24 +253,36 @@ def _per_label(counts: Dict[str, Dict[str, int]], tp_p: str, tp_r: str) -> Dict[
 
 
 def summary_table(report: Dict[str, Any]) -> str:
-    lines = [f"{report['notes']} notes, strategy {report['strategy']}",
-             f"{'token level':<14} {'P':>6} {'R':>6} {'F':>6} {'R(any)':>7} {'gold':>7}"]
+    lines = [
+        f"{report['notes']} notes, strategy {report['strategy']}",
+        f"{'token level':<14} {'P':>6} {'R':>6} {'F':>6} {'R(any)':>7} {'gold':>7}",
+    ]
     for name, s in report["token"].items():
-        lines.append(f"{name:<14} {s['p']:>6.3f} {s['r']:>6.3f} {s['f']:>6.3f} {s['r_any']:>7.3f} {s['gold_tokens']:>7}")
-    lines.append(f"\n{'entity':<15} {'strict P':>8} {'R':>6} {'F':>6} {'relaxed P':>9} {'R':>6} {'F':>6} {'gold':>5}")
+        lines.append(
+            f"{name:<14} {s['p']:>6.3f} {s['r']:>6.3f} {s['f']:>6.3f} {s['r_any']:>7.3f} {s['gold_tokens']:>7}"  # noqa: E501
+        )
+    lines.append(
+        f"\n{'entity':<15} {'strict P':>8} {'R':>6} {'F':>6} {'relaxed P':>9} {'R':>6} {'F':>6} {'gold':>5}"  # noqa: E501
+    )
     for label, s in report["entity_strict"].items():
         r = report["entity_relaxed"].get(label, {})
-        lines.append(f"{label:<15} {s['p']:>8.3f} {s['r']:>6.3f} {s['f']:>6.3f} {r.get('p', 0):>9.3f} "
-                     f"{r.get('r', 0):>6.3f} {r.get('f', 0):>6.3f} {s.get('gold', ''):>5}")
-    lines.append(f"\nleaks (gold PHI strings unchanged in the output): {report['leak_count']}; "
-                 f"surrogate collisions: {len(report['surrogate_collisions'])}")
+        lines.append(
+            f"{label:<15} {s['p']:>8.3f} {s['r']:>6.3f} {s['f']:>6.3f} {r.get('p', 0):>9.3f} "
+            f"{r.get('r', 0):>6.3f} {r.get('f', 0):>6.3f} {s.get('gold', ''):>5}"
+        )
+    lines.append(
+        f"\nleaks (gold PHI strings unchanged in the output): {report['leak_count']}; "
+        f"surrogate collisions: {len(report['surrogate_collisions'])}"
+    )
     for leak in report["leaks"][:10]:
         lines.append(f"  {leak['note']} {leak['label']} at output {leak['output_start']}")
     if report.get("surrogate_consistency"):
         c = report["surrogate_consistency"]
         d = report["date_intervals"]
-        lines.append(f"surrogates: {c['consistent']}/{c['originals']} originals with one surrogate per patient; "
-                     f"date intervals kept {d['kept']}/{d['pairs']}")
+        lines.append(
+            f"surrogates: {c['consistent']}/{c['originals']} originals with one surrogate per patient; "  # noqa: E501
+            f"date intervals kept {d['kept']}/{d['pairs']}"
+        )
     return "\n".join(lines)
 
 

@@ -15,6 +15,7 @@ rules and the trained recognizer.
    part found is left out; one of another group that still has characters outside every
    taken span keeps those characters under its own label.
 """
+
 from typing import Iterable, List
 
 from .categories import CATEGORIES

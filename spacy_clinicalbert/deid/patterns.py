@@ -7,6 +7,7 @@ is PHI next to `MRN`, `account`, `policy` ..., a ZIP code after a state, a bare 
 `on` or `seen` (see `dates.py`), a looser phone shape after `phone`, `call`, `pager`; `fax`
 before a number makes it FAX. Ages are PHI over 89 only (HIPAA Safe Harbor).
 """
+
 import re
 from typing import Callable, Dict, List, Tuple
 
@@ -14,26 +15,71 @@ from .dates import find_dates
 from .detection import Detection
 
 US_STATES: Dict[str, str] = {
-    "AL": "Alabama", "AK": "Alaska", "AZ": "Arizona", "AR": "Arkansas", "CA": "California",
-    "CO": "Colorado", "CT": "Connecticut", "DE": "Delaware", "FL": "Florida", "GA": "Georgia",
-    "HI": "Hawaii", "ID": "Idaho", "IL": "Illinois", "IN": "Indiana", "IA": "Iowa",
-    "KS": "Kansas", "KY": "Kentucky", "LA": "Louisiana", "ME": "Maine", "MD": "Maryland",
-    "MA": "Massachusetts", "MI": "Michigan", "MN": "Minnesota", "MS": "Mississippi",
-    "MO": "Missouri", "MT": "Montana", "NE": "Nebraska", "NV": "Nevada", "NH": "New Hampshire",
-    "NJ": "New Jersey", "NM": "New Mexico", "NY": "New York", "NC": "North Carolina",
-    "ND": "North Dakota", "OH": "Ohio", "OK": "Oklahoma", "OR": "Oregon", "PA": "Pennsylvania",
-    "RI": "Rhode Island", "SC": "South Carolina", "SD": "South Dakota", "TN": "Tennessee",
-    "TX": "Texas", "UT": "Utah", "VT": "Vermont", "VA": "Virginia", "WA": "Washington",
-    "WV": "West Virginia", "WI": "Wisconsin", "WY": "Wyoming", "DC": "District of Columbia",
+    "AL": "Alabama",
+    "AK": "Alaska",
+    "AZ": "Arizona",
+    "AR": "Arkansas",
+    "CA": "California",
+    "CO": "Colorado",
+    "CT": "Connecticut",
+    "DE": "Delaware",
+    "FL": "Florida",
+    "GA": "Georgia",
+    "HI": "Hawaii",
+    "ID": "Idaho",
+    "IL": "Illinois",
+    "IN": "Indiana",
+    "IA": "Iowa",
+    "KS": "Kansas",
+    "KY": "Kentucky",
+    "LA": "Louisiana",
+    "ME": "Maine",
+    "MD": "Maryland",
+    "MA": "Massachusetts",
+    "MI": "Michigan",
+    "MN": "Minnesota",
+    "MS": "Mississippi",
+    "MO": "Missouri",
+    "MT": "Montana",
+    "NE": "Nebraska",
+    "NV": "Nevada",
+    "NH": "New Hampshire",
+    "NJ": "New Jersey",
+    "NM": "New Mexico",
+    "NY": "New York",
+    "NC": "North Carolina",
+    "ND": "North Dakota",
+    "OH": "Ohio",
+    "OK": "Oklahoma",
+    "OR": "Oregon",
+    "PA": "Pennsylvania",
+    "RI": "Rhode Island",
+    "SC": "South Carolina",
+    "SD": "South Dakota",
+    "TN": "Tennessee",
+    "TX": "Texas",
+    "UT": "Utah",
+    "VT": "Vermont",
+    "VA": "Virginia",
+    "WA": "Washington",
+    "WV": "West Virginia",
+    "WI": "Wisconsin",
+    "WY": "Wyoming",
+    "DC": "District of Columbia",
 }
 # Freely associated states and territories with USPS codes (faker writes them too).
 TERRITORIES = ("PR", "GU", "VI", "AS", "MP", "MH", "PW", "FM", "AA", "AE", "AP")
 _STATE = (
-    "(?:" + "|".join(sorted(US_STATES.values(), key=len, reverse=True)) + "|"
-    + "|".join(list(US_STATES) + list(TERRITORIES)) + ")"
+    "(?:"
+    + "|".join(sorted(US_STATES.values(), key=len, reverse=True))
+    + "|"
+    + "|".join(list(US_STATES) + list(TERRITORIES))
+    + ")"
 )
 
-EMAIL = re.compile(r"(?<![\w.+-])[A-Za-z0-9][\w.+-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+EMAIL = re.compile(
+    r"(?<![\w.+-])[A-Za-z0-9][\w.+-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
+)
 URL = re.compile(
     r"(?i)(?<![\w@/])(?:https?://|www\.)[^\s<>\"'()]+"
     r"|(?<![\w@./-])[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*\.(?:com|org|net|edu|gov|io|info|biz|health"
@@ -65,45 +111,73 @@ _PHONE_CUE = re.compile(
 )
 _FAX_CUE = re.compile(r"(?i)\b(?:fax|facsimile|telefax)\b[^\n\d]{0,12}$")
 _FAX_AFTER = re.compile(r"(?i)^\s*\(?(?:fax)\)?")
-ZIP_AFTER_STATE = re.compile(rf"(?<![\w-])(?P<state>{_STATE}),?\s+(?P<zip>\d{{5}}(?:-\d{{4}})?)(?![\w-])")
-ZIP_CUED = re.compile(r"(?i)\b(?:zip|zip code|postal code|zipcode)\s*[:#]?\s*(?P<zip>\d{5}(?:-\d{4})?)(?!\d)")
+ZIP_AFTER_STATE = re.compile(
+    rf"(?<![\w-])(?P<state>{_STATE}),?\s+(?P<zip>\d{{5}}(?:-\d{{4}})?)(?![\w-])"
+)
+ZIP_CUED = re.compile(
+    r"(?i)\b(?:zip|zip code|postal code|zipcode)\s*[:#]?\s*(?P<zip>\d{5}(?:-\d{4})?)(?!\d)"
+)
 _AGE_N = r"(?:9\d|1[01]\d)"
-_TENS_WORDS = r"(?:ninety|one hundred(?: and)?)(?:[- ](?:one|two|three|four|five|six|seven|eight|nine))?"
+_TENS_WORDS = (
+    r"(?:ninety|one hundred(?: and)?)(?:[- ](?:one|two|three|four|five|six|seven|eight|nine))?"
+)
 AGE = [
-    re.compile(rf"(?i)(?<![\w.])(?P<v>{_AGE_N}|{_TENS_WORDS})(?=\s*-?\s*(?:years?|yrs?|y)\.?[- ]?(?:old|o\b|/o\b))"),
+    re.compile(
+        rf"(?i)(?<![\w.])(?P<v>{_AGE_N}|{_TENS_WORDS})(?=\s*-?\s*(?:years?|yrs?|y)\.?[- ]?(?:old|o\b|/o\b))"  # noqa: E501
+    ),
     re.compile(rf"(?i)(?<![\w.])(?P<v>{_AGE_N})(?=\s*(?:yo|y/o|y\.o\.|yof|yom|year-old|yr-old)\b)"),
-    re.compile(rf"(?i)\b(?:age|aged|age:|at the age of|ages?)\s*(?:of\s*)?(?P<v>{_AGE_N})(?!\d|\.\d|\s*(?:mg|kg|%))"),
+    re.compile(
+        rf"(?i)\b(?:age|aged|age:|at the age of|ages?)\s*(?:of\s*)?(?P<v>{_AGE_N})(?!\d|\.\d|\s*(?:mg|kg|%))"  # noqa: E501
+    ),
     re.compile(rf"(?<![\w.])(?P<v>{_AGE_N})(?=[- ]?(?:M|F)\b(?![\w-]))"),
 ]
 
 # Cue words -> ID category; the number after them (letters allowed, at least 3 digits).
 ID_CUES: Tuple[Tuple[str, str], ...] = (
     ("SSN", r"ssn|social security(?: number| no\.?)?"),
-    ("MEDICALRECORD", r"mrn|m\.r\.n\.|mr\s?#|med(?:ical)? rec(?:ord)?(?: number| no\.?| #)?|"
-                      r"record(?: number| no\.?| #)|chart(?: number| no\.?| #)|unit(?: number| no\.?)|"
-                      r"hospital number|patient number|hosp(?:ital)? #"),
-    ("HEALTHPLAN", r"health ?plan(?: number| no\.?| id| #)?|insurance(?: id| number| no\.?| #| policy)?|"
-                   r"member(?: id| number| #| no\.?)|policy(?: number| no\.?| #| id)?|medicaid(?: id| number| #)?|"
-                   r"medicare(?: id| number| #)?|subscriber(?: id| number)?|beneficiary(?: id| number)?|"
-                   r"group(?: number| no\.?| #)|plan id"),
-    ("ACCOUNT", r"account(?: number| no\.?| #)?|acct\.?(?: number| no\.?| #)?|billing(?: number| id| #)|"
-                r"fin(?: number| #)?|encounter(?: number| no\.?| #| id)|visit(?: number| no\.?| #| id)|"
-                r"invoice(?: number| no\.?| #)?|claim(?: number| no\.?| #)?"),
-    ("LICENSE", r"licen[cs]e(?: number| no\.?| #)?|lic\.?(?: number| no\.?| #)|dea(?: number| no\.?| #)?|"
-                r"npi(?: number| no\.?| #)?|driver'?s licen[cs]e(?: number| no\.?| #)?|"
-                r"state licen[cs]e|board certification(?: number| #)?"),
-    ("DEVICE", r"serial(?: number| no\.?| #)?|s/n|sn#|device(?: id| number| serial| #)|model(?: number| no\.?| #)|"
-               r"lot(?: number| no\.?| #)|implant(?: id| serial| number)|pacemaker(?: serial| id)"),
+    (
+        "MEDICALRECORD",
+        r"mrn|m\.r\.n\.|mr\s?#|med(?:ical)? rec(?:ord)?(?: number| no\.?| #)?|"
+        r"record(?: number| no\.?| #)|chart(?: number| no\.?| #)|unit(?: number| no\.?)|"
+        r"hospital number|patient number|hosp(?:ital)? #",
+    ),
+    (
+        "HEALTHPLAN",
+        r"health ?plan(?: number| no\.?| id| #)?|insurance(?: id| number| no\.?| #| policy)?|"
+        r"member(?: id| number| #| no\.?)|policy(?: number| no\.?| #| id)?|medicaid(?: id| number| #)?|"  # noqa: E501
+        r"medicare(?: id| number| #)?|subscriber(?: id| number)?|beneficiary(?: id| number)?|"
+        r"group(?: number| no\.?| #)|plan id",
+    ),
+    (
+        "ACCOUNT",
+        r"account(?: number| no\.?| #)?|acct\.?(?: number| no\.?| #)?|billing(?: number| id| #)|"
+        r"fin(?: number| #)?|encounter(?: number| no\.?| #| id)|visit(?: number| no\.?| #| id)|"
+        r"invoice(?: number| no\.?| #)?|claim(?: number| no\.?| #)?",
+    ),
+    (
+        "LICENSE",
+        r"licen[cs]e(?: number| no\.?| #)?|lic\.?(?: number| no\.?| #)|dea(?: number| no\.?| #)?|"
+        r"npi(?: number| no\.?| #)?|driver'?s licen[cs]e(?: number| no\.?| #)?|"
+        r"state licen[cs]e|board certification(?: number| #)?",
+    ),
+    (
+        "DEVICE",
+        r"serial(?: number| no\.?| #)?|s/n|sn#|device(?: id| number| serial| #)|"
+        r"lot(?: number| no\.?| #)|implant(?: id| serial| number)|pacemaker(?: serial| id)",
+    ),
     ("BIOID", r"biometric(?: id| identifier)?|fingerprint(?: id)?|retina(?:l)? scan(?: id)?"),
     ("USERNAME", r"user ?name|user id|login(?: id)?|username"),
-    ("IDNUM", r"(?:patient |pt\.? )?id(?: number| no\.?| #)?|id#|identifier|specimen(?: number| no\.?| #| id)?|"
-              r"accession(?: number| no\.?| #)?|order(?: number| no\.?| #)|case(?: number| no\.?| #)|"
-              r"reference(?: number| no\.?| #)|ref\.?(?: no\.?| #)|lab(?: number| no\.?| id| #)|"
-              r"requisition(?: number| no\.?| #)?|confirmation(?: number| no\.?| #)|"
-              r"tracking(?: number| no\.?| #)|control(?: number| no\.?| #)|"
-              r"(?:record|file|ticket|report|study|sample|barcode|bar code) (?:number|no\.?|#|id)"),
+    (
+        "IDNUM",
+        r"(?:patient |pt\.? )?id(?: number| no\.?| #)?|id#|identifier|specimen(?: number| no\.?| #| id)?|"  # noqa: E501
+        r"accession(?: number| no\.?| #)?|order(?: number| no\.?| #)|case(?: number| no\.?| #)|"
+        r"reference(?: number| no\.?| #)|ref\.?(?: no\.?| #)|lab(?: number| no\.?| id| #)|"
+        r"requisition(?: number| no\.?| #)?|confirmation(?: number| no\.?| #)|"
+        r"tracking(?: number| no\.?| #)|control(?: number| no\.?| #)|"
+        r"(?:record|file|ticket|report|study|sample|barcode|bar code) (?:number|no\.?|#|id)",
+    ),
 )
-_ID_VALUE = r"(?P<v>(?=[A-Za-z0-9-]*\d[A-Za-z0-9-]*\d[A-Za-z0-9-]*\d)[A-Za-z0-9][A-Za-z0-9-]{2,24}[A-Za-z0-9])"
+_ID_VALUE = r"(?P<v>(?=[A-Za-z0-9-]*\d[A-Za-z0-9-]*\d[A-Za-z0-9-]*\d)[A-Za-z0-9][A-Za-z0-9-]{2,24}[A-Za-z0-9])"  # noqa: E501
 ID_PATTERNS = [
     (
         label,
@@ -113,7 +187,9 @@ ID_PATTERNS = [
     )
     for label, cues in ID_CUES
 ]
-USERNAME_VALUE = re.compile(r"(?i)\b(?:user ?name|user id|login(?: id)?)\s*[:=]?\s*(?P<v>[a-z][\w.-]{2,30})")
+USERNAME_VALUE = re.compile(
+    r"(?i)\b(?:user ?name|user id|login(?: id)?)\s*[:=]?\s*(?P<v>[a-z][\w.-]{2,30})"
+)
 
 
 def _digits(value: str) -> int:
@@ -130,7 +206,7 @@ def find_phones(text: str) -> List[Detection]:
                 continue
             value = match.group()
             n = _digits(value)
-            before = text[max(0, start - 30):start]
+            before = text[max(0, start - 30) : start]
             cued = bool(_PHONE_CUE.search(before))
             if not strict:
                 if not (9 <= n <= 13):
@@ -139,7 +215,11 @@ def find_phones(text: str) -> List[Detection]:
                     continue
                 if re.fullmatch(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}", value):
                     continue
-            label = "FAX" if _FAX_CUE.search(before) or _FAX_AFTER.match(text[end:end + 8]) else "PHONE"
+            label = (
+                "FAX"
+                if _FAX_CUE.search(before) or _FAX_AFTER.match(text[end : end + 8])
+                else "PHONE"
+            )
             # a loose shape yields to an ID pattern over the same digits (merge ranks by score)
             out.append(Detection(start, end, label, "pattern", 1.0 if strict else 0.9))
             taken[start:end] = b"\x01" * (end - start)
@@ -149,7 +229,10 @@ def find_phones(text: str) -> List[Detection]:
 def _group_hits(
     pattern: "re.Pattern[str]", text: str, label: str, group: str = "v", score: float = 1.0
 ) -> List[Detection]:
-    return [Detection(m.start(group), m.end(group), label, "pattern", score) for m in pattern.finditer(text)]
+    return [
+        Detection(m.start(group), m.end(group), label, "pattern", score)
+        for m in pattern.finditer(text)
+    ]
 
 
 def find_ids(text: str) -> List[Detection]:
@@ -172,7 +255,9 @@ def find_ages(text: str) -> List[Detection]:
 
 
 def find_zips(text: str) -> List[Detection]:
-    out = _group_hits(ZIP_AFTER_STATE, text, "ZIP", "zip") + _group_hits(ZIP_CUED, text, "ZIP", "zip")
+    out = _group_hits(ZIP_AFTER_STATE, text, "ZIP", "zip") + _group_hits(
+        ZIP_CUED, text, "ZIP", "zip"
+    )
     for match in ZIP_AFTER_STATE.finditer(text):
         out.append(Detection(match.start("state"), match.end("state"), "STATE", "pattern"))
     return out

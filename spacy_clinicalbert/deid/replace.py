@@ -15,6 +15,7 @@ whole replacement), so annotations made on either text can be carried to the oth
 `DeidResult.replacements` lists what was replaced (offsets and labels, never the original
 strings), which is what `deid run --offsets` writes.
 """
+
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
@@ -65,9 +66,14 @@ def offset_map_from_record(record: Dict[str, Any]) -> OffsetMap:
 
 
 def apply_replacements(
-    text: str, detections: Sequence[Detection], strategy: str = "placeholder", *,
-    patient_id: str = "", surrogates: Optional[SurrogateMaker] = None,
-    placeholder: str = "[{type}]", mask_char: str = "*",
+    text: str,
+    detections: Sequence[Detection],
+    strategy: str = "placeholder",
+    *,
+    patient_id: str = "",
+    surrogates: Optional[SurrogateMaker] = None,
+    placeholder: str = "[{type}]",
+    mask_char: str = "*",
 ) -> DeidResult:
     """`text` with each detection replaced (detections must not overlap)."""
     if strategy not in STRATEGIES:
@@ -75,15 +81,17 @@ def apply_replacements(
     if strategy == "surrogate" and surrogates is None:
         raise ValueError("The surrogate strategy needs a SurrogateMaker (a secret key).")
     dets = sorted(detections)
-    date_texts = [text[d.start:d.end] for d in dets if d.label == "DATE"]
+    date_texts = [text[d.start : d.end] for d in dets if d.label == "DATE"]
     default_year, day_first = note_year(date_texts), day_first_note(date_texts)
     edits: List[Edit] = []
     labels: List[Tuple[str, str]] = []
     last = 0
     for det in dets:
         if det.start < last:
-            raise ValueError(f"Overlapping PHI detections at {det.start} (previous ended at {last}).")
-        original = text[det.start:det.end]
+            raise ValueError(
+                f"Overlapping PHI detections at {det.start} (previous ended at {last})."
+            )
+        original = text[det.start : det.end]
         if strategy == "placeholder":
             new = format_placeholder(placeholder_for(det.label), placeholder)
         elif strategy == "mask":
@@ -92,19 +100,23 @@ def apply_replacements(
             new = ""
         else:
             assert surrogates is not None
-            new = surrogates.surrogate(det.label, original, patient_id,
-                                       default_year=default_year, day_first=day_first)
+            new = surrogates.surrogate(
+                det.label, original, patient_id, default_year=default_year, day_first=day_first
+            )
         edits.append(Edit(det.start, det.end, new))
         labels.append((det.label, det.source))
         last = det.end
     parts: List[str] = []
     replacements: List[Replacement] = []
     pos = out_len = 0
-    for edit, (label, source) in zip(edits, labels):
-        parts.append(text[pos:edit.start])
+    for edit, (label, source) in zip(edits, labels, strict=True):
+        parts.append(text[pos : edit.start])
         out_len += edit.start - pos
-        replacements.append(Replacement(edit.start, edit.end, out_len, out_len + len(edit.replacement),
-                                        label, source))
+        replacements.append(
+            Replacement(
+                edit.start, edit.end, out_len, out_len + len(edit.replacement), label, source
+            )
+        )
         parts.append(edit.replacement)
         out_len += len(edit.replacement)
         pos = edit.end
@@ -121,14 +133,24 @@ class Deidentifier:
     """
 
     def __init__(
-        self, nlp: Any = None, *, strategy: str = "placeholder", key_env: str = KEY_ENV,
-        placeholder: str = "[{type}]", mask_char: str = "*", spans_key: str = "phi",
+        self,
+        nlp: Any = None,
+        *,
+        strategy: str = "placeholder",
+        key_env: str = KEY_ENV,
+        placeholder: str = "[{type}]",
+        mask_char: str = "*",
+        spans_key: str = "phi",
         locale: str = "en_US",
     ):
         if strategy not in STRATEGIES:
-            raise ValueError(f"Unknown strategy {strategy!r}; choose one of {', '.join(STRATEGIES)}.")
+            raise ValueError(
+                f"Unknown strategy {strategy!r}; choose one of {', '.join(STRATEGIES)}."
+            )
         self.nlp = nlp if nlp is not None else default_pipeline()
-        deid_pipes = [n for n in self.nlp.pipe_names if self.nlp.get_pipe_meta(n).factory == "clinical_deid"]
+        deid_pipes = [
+            n for n in self.nlp.pipe_names if self.nlp.get_pipe_meta(n).factory == "clinical_deid"
+        ]
         if not deid_pipes:
             raise ValueError(
                 f"The pipeline {self.nlp.pipe_names} has no clinical_deid component: "
@@ -138,7 +160,9 @@ class Deidentifier:
         self.strategy = strategy
         self.placeholder = placeholder
         self.mask_char = mask_char
-        self.surrogates = SurrogateMaker(key_from_env(key_env), locale) if strategy == "surrogate" else None
+        self.surrogates = (
+            SurrogateMaker(key_from_env(key_env), locale) if strategy == "surrogate" else None
+        )
 
     def detect(self, docs: Iterable[Any]) -> Iterator[Tuple[str, List[Detection]]]:
         from .component import phi_detections
@@ -146,10 +170,17 @@ class Deidentifier:
         for doc in docs:
             yield doc.text, phi_detections(doc, self.spans_key)
 
-    def replace(self, text: str, detections: Sequence[Detection], patient_id: str = "") -> DeidResult:
+    def replace(
+        self, text: str, detections: Sequence[Detection], patient_id: str = ""
+    ) -> DeidResult:
         return apply_replacements(
-            text, detections, self.strategy, patient_id=patient_id, surrogates=self.surrogates,
-            placeholder=self.placeholder, mask_char=self.mask_char,
+            text,
+            detections,
+            self.strategy,
+            patient_id=patient_id,
+            surrogates=self.surrogates,
+            placeholder=self.placeholder,
+            mask_char=self.mask_char,
         )
 
     def __call__(self, text: str, patient_id: str = "") -> DeidResult:
@@ -157,7 +188,9 @@ class Deidentifier:
         _, dets = next(self.detect([doc]))
         return self.replace(text, dets, patient_id)
 
-    def pipe(self, items: Iterable[Tuple[str, Any]], batch_size: int = 16) -> Iterator[Tuple[DeidResult, Any]]:
+    def pipe(
+        self, items: Iterable[Tuple[str, Any]], batch_size: int = 16
+    ) -> Iterator[Tuple[DeidResult, Any]]:
         """(result, context) for each (text, context); the patient id is `context` itself
         when it is a string, else its `patient_id` item or attribute."""
         docs = self.nlp.pipe(items, batch_size=batch_size, as_tuples=True)
@@ -190,7 +223,13 @@ def default_pipeline() -> Any:
     return _DEFAULT["nlp"]
 
 
-def deidentify_text(text: str, strategy: str = "placeholder", *, patient_id: str = "",
-                    key_env: str = KEY_ENV, nlp: Any = None) -> DeidResult:
+def deidentify_text(
+    text: str,
+    strategy: str = "placeholder",
+    *,
+    patient_id: str = "",
+    key_env: str = KEY_ENV,
+    nlp: Any = None,
+) -> DeidResult:
     """One note, de-identified with the rules of `clinical_deid` (or `nlp`'s pipeline)."""
     return Deidentifier(nlp, strategy=strategy, key_env=key_env)(text, patient_id)

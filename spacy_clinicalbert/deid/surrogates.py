@@ -12,6 +12,7 @@ exact. Ages over 89 become "90+" (HIPAA's single group). Names are replaced word
 use the reserved example domains and documentation address blocks, so no surrogate is
 anyone's real address.
 """
+
 import hashlib
 import hmac
 import os
@@ -36,7 +37,7 @@ def key_from_env(variable: str = KEY_ENV) -> bytes:
     if not value:
         raise KeyError_(
             f"The surrogate strategy needs a secret key in the environment variable {variable} "
-            f"(at least {MIN_KEY_BYTES} characters), e.g. `export {variable}=$(openssl rand -hex 32)`. "
+            f"(at least {MIN_KEY_BYTES} characters), e.g. `export {variable}=$(openssl rand -hex 32)`. "  # noqa: E501
             "Keep it: the same key gives the same surrogates."
         )
     if len(value.encode("utf8")) < MIN_KEY_BYTES:
@@ -48,8 +49,21 @@ def key_from_env(variable: str = KEY_ENV) -> bytes:
 
 
 _PROFESSIONS = (
-    "accountant", "electrician", "librarian", "plumber", "pharmacist", "engineer", "teacher",
-    "architect", "mechanic", "chef", "journalist", "lawyer", "carpenter", "musician", "farmer",
+    "accountant",
+    "electrician",
+    "librarian",
+    "plumber",
+    "pharmacist",
+    "engineer",
+    "teacher",
+    "architect",
+    "mechanic",
+    "chef",
+    "journalist",
+    "lawyer",
+    "carpenter",
+    "musician",
+    "farmer",
 )
 _HOSPITAL_WORDS = ("Memorial", "Regional", "General", "Community", "County", "Valley", "Mercy")
 
@@ -75,11 +89,18 @@ class SurrogateMaker:
         self._first = list(self._provider("first_names"))
         self._last = list(self._provider("last_names"))
         self._makers: Dict[str, Callable[[str, random.Random], str]] = {
-            "PROFESSION": self._profession, "HOSPITAL": self._hospital,
-            "ORGANIZATION": self._faker("company"), "STREET": self._faker("street_address"),
-            "CITY": self._faker("city"), "STATE": self._state, "COUNTRY": self._faker("country"),
-            "LOCATION-OTHER": self._faker("city"), "EMAIL": self._email, "URL": self._url,
-            "IPADDR": self._ip, "AGE": lambda value, rng: "90+",
+            "PROFESSION": self._profession,
+            "HOSPITAL": self._hospital,
+            "ORGANIZATION": self._faker("company"),
+            "STREET": self._faker("street_address"),
+            "CITY": self._faker("city"),
+            "STATE": self._state,
+            "COUNTRY": self._faker("country"),
+            "LOCATION-OTHER": self._faker("city"),
+            "EMAIL": self._email,
+            "URL": self._url,
+            "IPADDR": self._ip,
+            "AGE": lambda value, rng: "90+",
         }
 
     def __repr__(self) -> str:
@@ -102,13 +123,21 @@ class SurrogateMaker:
         return rng.choice((-1, 1)) * rng.randint(30, 395)
 
     # ------------------------------------------------------------ per kind
-    def surrogate(self, label: str, original: str, patient: str = "", *,
-                  default_year: int = 2000, day_first: bool = False) -> str:
+    def surrogate(
+        self,
+        label: str,
+        original: str,
+        patient: str = "",
+        *,
+        default_year: int = 2000,
+        day_first: bool = False,
+    ) -> str:
         """The surrogate of `original` (a `label` span) for `patient`; never equal to it."""
         group = CATEGORIES[label][0] if label in CATEGORIES else "ID"
         if label == "DATE":
-            shifted = shift_date(original, self.date_shift(patient), default_year=default_year,
-                                 day_first=day_first)
+            shifted = shift_date(
+                original, self.date_shift(patient), default_year=default_year, day_first=day_first
+            )
             if shifted is not None:
                 return shifted
             return self._choose(self._rng(patient, "HOLIDAY", original.lower()), HOLIDAYS, original)
@@ -132,6 +161,7 @@ class SurrogateMaker:
         def make(original: str, rng: random.Random) -> str:
             self._fake.seed_instance(rng.getrandbits(64))
             return _case_like(original, str(getattr(self._fake, method)()).replace("\n", ", "))
+
         return make
 
     def _name(self, original: str, patient: str, attempt: int = 0) -> str:
@@ -153,8 +183,11 @@ class SurrogateMaker:
         return _case_like(original, self._choose(rng, _PROFESSIONS, original))
 
     def _hospital(self, original: str, rng: random.Random) -> str:
-        heads = re.search(r"(Hospital|Medical Cent(?:er|re)|Clinic|Health Cent(?:er|re)|Infirmary|"
-                          r"Hospice|Nursing Home|Health System)\s*$", original)
+        heads = re.search(
+            r"(Hospital|Medical Cent(?:er|re)|Clinic|Health Cent(?:er|re)|Infirmary|"
+            r"Hospice|Nursing Home|Health System)\s*$",
+            original,
+        )
         head = heads.group(1) if heads else "Hospital"
         return f"{rng.choice(self._last)} {rng.choice(_HOSPITAL_WORDS)} {head}"
 
@@ -164,8 +197,10 @@ class SurrogateMaker:
         return _case_like(original, self._choose(rng, list(US_STATES.values()), original))
 
     def _email(self, original: str, rng: random.Random) -> str:
-        return (f"{rng.choice(self._first).lower()}.{rng.choice(self._last).lower()}"
-                f"{rng.randint(1, 99)}@example.{rng.choice(('com', 'org', 'net'))}")
+        return (
+            f"{rng.choice(self._first).lower()}.{rng.choice(self._last).lower()}"
+            f"{rng.randint(1, 99)}@example.{rng.choice(('com', 'org', 'net'))}"
+        )
 
     def _url(self, original: str, rng: random.Random) -> str:
         word = rng.choice(self._last).lower()
@@ -197,7 +232,10 @@ class SurrogateMaker:
 
 def day_first_note(date_texts: Sequence[str]) -> bool:
     """A note writes numeric dates day first if one of them can only be read that way."""
-    return any(re.fullmatch(r"(?:1[3-9]|2\d|3[01])[-/.](?:0?[1-9]|1[0-2])[-/.]\d{2,4}", t) for t in date_texts)
+    return any(
+        re.fullmatch(r"(?:1[3-9]|2\d|3[01])[-/.](?:0?[1-9]|1[0-2])[-/.]\d{2,4}", t)
+        for t in date_texts
+    )
 
 
 def note_year(date_texts: Sequence[str], default: int = 2000) -> int:

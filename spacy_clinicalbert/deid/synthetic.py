@@ -16,6 +16,7 @@ Every note is a JSON line {id, patient_id, generator, split, text, spans: [{star
 label}]}; gold AGE is an age over 89 (the only ages that are PHI under HIPAA), as the
 detector also assumes. Generated corpora are never committed (write them to a temp folder).
 """
+
 import csv
 import datetime as dt
 import json
@@ -62,12 +63,39 @@ class Patient:
     visits: List[dt.date] = field(default_factory=list)
 
 
-PROFESSIONS_A = ("teacher", "electrician", "accountant", "nurse", "truck driver", "carpenter",
-                 "software engineer", "mechanic", "cashier", "firefighter", "pharmacist", "farmer")
-PROFESSIONS_B = ("solicitor", "plumber", "shop assistant", "postman", "civil servant", "builder",
-                 "hairdresser", "bus driver", "librarian", "chef")
-HOSPITAL_WORDS_A = ("Memorial Hospital", "General Hospital", "Medical Center", "Regional Medical Center",
-                    "Community Hospital")
+PROFESSIONS_A = (
+    "teacher",
+    "electrician",
+    "accountant",
+    "nurse",
+    "truck driver",
+    "carpenter",
+    "software engineer",
+    "mechanic",
+    "cashier",
+    "firefighter",
+    "pharmacist",
+    "farmer",
+)
+PROFESSIONS_B = (
+    "solicitor",
+    "plumber",
+    "shop assistant",
+    "postman",
+    "civil servant",
+    "builder",
+    "hairdresser",
+    "bus driver",
+    "librarian",
+    "chef",
+)
+HOSPITAL_WORDS_A = (
+    "Memorial Hospital",
+    "General Hospital",
+    "Medical Center",
+    "Regional Medical Center",
+    "Community Hospital",
+)
 HOSPITAL_WORDS_B = ("Infirmary", "Royal Hospital", "District Hospital", "Hospital", "Health Centre")
 
 
@@ -99,7 +127,8 @@ class _Gen:
         us = self.variant == "A"
         if us:
             phone = self.rng.choice(["({a}) {b}-{c}", "{a}-{b}-{c}", "{a}.{b}.{c}"]).format(
-                a=self.rng.randint(201, 989), b=self.digits(3), c=self.digits(4))
+                a=self.rng.randint(201, 989), b=self.digits(3), c=self.digits(4)
+            )
             fax = f"{self.rng.randint(201, 989)}-{self.digits(3)}-{self.digits(4)}"
             state = self.fake.state_abbr(include_territories=False)
             zip_code = self.fake.zipcode()
@@ -109,28 +138,62 @@ class _Gen:
             state = self.fake.city()  # en_GB has no states: a county-like second place
             zip_code = self.fake.postcode()
         hospitals = HOSPITAL_WORDS_A if us else HOSPITAL_WORDS_B
-        hospital = f"{self.rng.choice([self.fake.last_name(), self.fake.city()])} {self.rng.choice(hospitals)}"
+        hospital = f"{self.rng.choice([self.fake.last_name(), self.fake.city()])} {self.rng.choice(hospitals)}"  # noqa: E501
         return Patient(
-            pid=pid, person=p, dob=dob, age=age, street=self.fake.street_address().replace("\n", ", "),
-            city=self.fake.city(), state=state, zip=zip_code, phone=phone, fax=fax,
-            email=f"{p.first.lower()}.{p.last.lower()}{self.rng.randint(1, 99)}@{self.fake.free_email_domain()}",
+            pid=pid,
+            person=p,
+            dob=dob,
+            age=age,
+            street=self.fake.street_address().replace("\n", ", "),
+            city=self.fake.city(),
+            state=state,
+            zip=zip_code,
+            phone=phone,
+            fax=fax,
+            email=f"{p.first.lower()}.{p.last.lower()}{self.rng.randint(1, 99)}@{self.fake.free_email_domain()}",  # noqa: E501
             mrn=self.digits(self.rng.choice([7, 8, 9])),
             account=self.rng.choice(["AC", "ACC", ""]) + self.digits(8),
-            plan=self.rng.choice("ABCDEFGHJKLMNPRSTUVWXYZ") + self.rng.choice("ABCDEFGHJK") + self.digits(9),
-            ssn=f"{self.rng.randint(100, 665)}-{self.rng.randint(10, 99)}-{self.rng.randint(1000, 9999)}",
-            doctors=[self.person() for _ in range(3)], hospital=hospital, company=self.fake.company(),
+            plan=self.rng.choice("ABCDEFGHJKLMNPRSTUVWXYZ")
+            + self.rng.choice("ABCDEFGHJK")
+            + self.digits(9),
+            ssn=f"{self.rng.randint(100, 665)}-{self.rng.randint(10, 99)}-{self.rng.randint(1000, 9999)}",  # noqa: E501
+            doctors=[self.person() for _ in range(3)],
+            hospital=hospital,
+            company=self.fake.company(),
             profession=self.rng.choice(PROFESSIONS_A if us else PROFESSIONS_B),
-            spouse=self.fake.first_name(), country=self.rng.choice(
-                ["Mexico", "Canada", "India", "Germany", "Brazil", "Japan", "Italy", "Ireland", "Kenya"]),
-            url=f"www.{self.fake.domain_word()}.{self.rng.choice(['com', 'org', 'net'])}", visits=visits,
+            spouse=self.fake.first_name(),
+            country=self.rng.choice(
+                [
+                    "Mexico",
+                    "Canada",
+                    "India",
+                    "Germany",
+                    "Brazil",
+                    "Japan",
+                    "Italy",
+                    "Ireland",
+                    "Kenya",
+                ]
+            ),
+            url=f"www.{self.fake.domain_word()}.{self.rng.choice(['com', 'org', 'net'])}",
+            visits=visits,
         )
 
     # ---------------------------------------------------------------- dates
     def date(self, day: dt.date, cue: bool = True) -> str:
         rng = self.rng
         if self.variant == "A":
-            forms = ["%m/%d/%Y", "%m/%d/%y", "%Y-%m-%d", "%B %d, %Y", "%b %d, %Y", "%d %B %Y",
-                     "ordinal-of", "%B %Y", "%d-%b-%y-upper"] + (["%m/%d"] if cue else [])
+            forms = [
+                "%m/%d/%Y",
+                "%m/%d/%y",
+                "%Y-%m-%d",
+                "%B %d, %Y",
+                "%b %d, %Y",
+                "%d %B %Y",
+                "ordinal-of",
+                "%B %Y",
+                "%d-%b-%y-upper",
+            ] + (["%m/%d"] if cue else [])
         else:
             forms = ["%d/%m/%Y", "%d.%m.%Y", "%d %B %Y", "ordinal", "%d %b %Y", "%A %d %B", "%B %Y"]
         form = rng.choice(forms)
@@ -160,20 +223,51 @@ def _header_a(g: _Gen, pt: Patient) -> List[Segment]:
     d = pt.doctors[0]
     variant = g.rng.randint(0, 2)
     if variant == 0:
-        return [("PATIENT NAME: ", None), (_name(pt.person, 1).upper(), "PATIENT"), ("\nMRN: ", None),
-                (pt.mrn, "MEDICALRECORD"), ("\nDOB: ", None), (g.date(pt.dob, False), "DATE"),
-                ("\nDATE OF ADMISSION: ", None), (g.date(pt.visits[0]), "DATE"), ("\nATTENDING: Dr. ", None),
-                (f"{d.first} {d.last}", "DOCTOR"), ("\n\n", None)]
+        return [
+            ("PATIENT NAME: ", None),
+            (_name(pt.person, 1).upper(), "PATIENT"),
+            ("\nMRN: ", None),
+            (pt.mrn, "MEDICALRECORD"),
+            ("\nDOB: ", None),
+            (g.date(pt.dob, False), "DATE"),
+            ("\nDATE OF ADMISSION: ", None),
+            (g.date(pt.visits[0]), "DATE"),
+            ("\nATTENDING: Dr. ", None),
+            (f"{d.first} {d.last}", "DOCTOR"),
+            ("\n\n", None),
+        ]
     if variant == 1:
-        return [("Patient: ", None), (_name(pt.person, 0), "PATIENT"), ("    Medical Record #: ", None),
-                (pt.mrn, "MEDICALRECORD"), ("    Date of service: ", None), (g.date(pt.visits[0]), "DATE"),
-                ("\nAccount number: ", None), (pt.account, "ACCOUNT"), ("    Insurance ID: ", None),
-                (pt.plan, "HEALTHPLAN"), ("\n", None), (pt.hospital, "HOSPITAL"), ("\n\n", None)]
-    return [("Name: ", None), (_name(pt.person, 0), "PATIENT"), (" (", None), (str(pt.age) if pt.age > 89 else "",
-            "AGE" if pt.age > 89 else None), (" y/o)\n" if pt.age > 89 else "adult)\n", None),
-            ("MRN ", None), (pt.mrn, "MEDICALRECORD"), (" | DOB ", None), (g.date(pt.dob, False), "DATE"),
-            (" | SSN ", None), (pt.ssn, "SSN"), ("\nReferring physician: ", None),
-            (_name(pt.doctors[1], 0), "DOCTOR"), (", MD\n\n", None)]
+        return [
+            ("Patient: ", None),
+            (_name(pt.person, 0), "PATIENT"),
+            ("    Medical Record #: ", None),
+            (pt.mrn, "MEDICALRECORD"),
+            ("    Date of service: ", None),
+            (g.date(pt.visits[0]), "DATE"),
+            ("\nAccount number: ", None),
+            (pt.account, "ACCOUNT"),
+            ("    Insurance ID: ", None),
+            (pt.plan, "HEALTHPLAN"),
+            ("\n", None),
+            (pt.hospital, "HOSPITAL"),
+            ("\n\n", None),
+        ]
+    return [
+        ("Name: ", None),
+        (_name(pt.person, 0), "PATIENT"),
+        (" (", None),
+        (str(pt.age) if pt.age > 89 else "", "AGE" if pt.age > 89 else None),
+        (" y/o)\n" if pt.age > 89 else "adult)\n", None),
+        ("MRN ", None),
+        (pt.mrn, "MEDICALRECORD"),
+        (" | DOB ", None),
+        (g.date(pt.dob, False), "DATE"),
+        (" | SSN ", None),
+        (pt.ssn, "SSN"),
+        ("\nReferring physician: ", None),
+        (_name(pt.doctors[1], 0), "DOCTOR"),
+        (", MD\n\n", None),
+    ]
 
 
 def _sentences_a(g: _Gen, pt: Patient) -> List[List[Segment]]:
@@ -181,13 +275,43 @@ def _sentences_a(g: _Gen, pt: Patient) -> List[List[Segment]]:
     his = "his wife" if pt.person.sex == "M" else "her husband"
     d = pt.doctors
     options = [
-        [(f"{he} was seen by Dr. ", None), (d[0].last, "DOCTOR"), (" on ", None), (g.date(pt.visits[1]), "DATE"), (".", None)],
-        [(f"{he} lives in ", None), (pt.city, "CITY"), (" with ", None), (his + " ", None), (pt.spouse, "PATIENT"), (".", None)],
-        [(f"{he} works as a ", None), (pt.profession, "PROFESSION"), (" at ", None), (pt.company, "ORGANIZATION"), (".", None)],
-        [(f"{he} was transferred from ", None), (pt.hospital, "HOSPITAL"), (" on ", None), (g.date(pt.visits[0]), "DATE"), (".", None)],
+        [
+            (f"{he} was seen by Dr. ", None),
+            (d[0].last, "DOCTOR"),
+            (" on ", None),
+            (g.date(pt.visits[1]), "DATE"),
+            (".", None),
+        ],
+        [
+            (f"{he} lives in ", None),
+            (pt.city, "CITY"),
+            (" with ", None),
+            (his + " ", None),
+            (pt.spouse, "PATIENT"),
+            (".", None),
+        ],
+        [
+            (f"{he} works as a ", None),
+            (pt.profession, "PROFESSION"),
+            (" at ", None),
+            (pt.company, "ORGANIZATION"),
+            (".", None),
+        ],
+        [
+            (f"{he} was transferred from ", None),
+            (pt.hospital, "HOSPITAL"),
+            (" on ", None),
+            (g.date(pt.visits[0]), "DATE"),
+            (".", None),
+        ],
         [(f"{he} recently traveled to ", None), (pt.country, "COUNTRY"), (".", None)],
-        [("Mr. " if pt.person.sex == "M" else "Ms. ", None), (pt.person.last, "PATIENT"),
-         (" was last seen in clinic in ", None), (str(pt.visits[0].year), "DATE"), (".", None)],
+        [
+            ("Mr. " if pt.person.sex == "M" else "Ms. ", None),
+            (pt.person.last, "PATIENT"),
+            (" was last seen in clinic in ", None),
+            (str(pt.visits[0].year), "DATE"),
+            (".", None),
+        ],
     ]
     g.rng.shuffle(options)
     return options[: g.rng.randint(1, 3)]
@@ -195,19 +319,45 @@ def _sentences_a(g: _Gen, pt: Patient) -> List[List[Segment]]:
 
 def _footer_a(g: _Gen, pt: Patient) -> List[Segment]:
     d = pt.doctors
-    segs: List[Segment] = [("\n\nFollow up with Dr. ", None), (d[0].last, "DOCTOR"), (" on ", None),
-                           (g.date(pt.visits[2]), "DATE"), (". Call ", None), (pt.phone, "PHONE"),
-                           (" with questions", None)]
+    segs: List[Segment] = [
+        ("\n\nFollow up with Dr. ", None),
+        (d[0].last, "DOCTOR"),
+        (" on ", None),
+        (g.date(pt.visits[2]), "DATE"),
+        (". Call ", None),
+        (pt.phone, "PHONE"),
+        (" with questions", None),
+    ]
     if g.rng.random() < 0.5:
         segs += [(" or fax records to ", None), (pt.fax, "FAX")]
     segs.append((".\n", None))
     if g.rng.random() < 0.4:
-        segs += [("Address: ", None), (pt.street, "STREET"), (", ", None), (pt.city, "CITY"), (", ", None),
-                 (pt.state, "STATE"), (" ", None), (pt.zip, "ZIP"), ("\n", None)]
+        segs += [
+            ("Address: ", None),
+            (pt.street, "STREET"),
+            (", ", None),
+            (pt.city, "CITY"),
+            (", ", None),
+            (pt.state, "STATE"),
+            (" ", None),
+            (pt.zip, "ZIP"),
+            ("\n", None),
+        ]
     if g.rng.random() < 0.3:
-        segs += [("Email: ", None), (pt.email, "EMAIL"), ("  Patient portal: ", None), (pt.url, "URL"), ("\n", None)]
-    segs += [("\nElectronically signed by ", None), (f"{d[0].first} {d[0].last}", "DOCTOR"), (", MD on ", None),
-             (g.date(pt.visits[2], False), "DATE"), (f" {g.rng.randint(7, 18):02d}:{g.rng.randint(0, 59):02d}\n", None)]
+        segs += [
+            ("Email: ", None),
+            (pt.email, "EMAIL"),
+            ("  Patient portal: ", None),
+            (pt.url, "URL"),
+            ("\n", None),
+        ]
+    segs += [
+        ("\nElectronically signed by ", None),
+        (f"{d[0].first} {d[0].last}", "DOCTOR"),
+        (", MD on ", None),
+        (g.date(pt.visits[2], False), "DATE"),
+        (f" {g.rng.randint(7, 18):02d}:{g.rng.randint(0, 59):02d}\n", None),
+    ]
     if g.rng.random() < 0.5:
         segs += [("cc: Dr. ", None), (_name(d[2], g.rng.choice([0, 2])), "DOCTOR"), ("\n", None)]
     return segs
@@ -216,17 +366,31 @@ def _footer_a(g: _Gen, pt: Patient) -> List[Segment]:
 _SCRUBBED_DOCTOR = re.compile(r"\b(Dr|Doctor)\.? ([A-Z][a-zA-Z]*)\b")
 _SCRUBBED_PERSON = re.compile(r"\b(Mr|Mrs|Ms|Miss)\.? (X|XYZ|ABC|XXX|[A-Z][a-z]+)\b")
 _SCRUBBED_HOSPITAL = re.compile(
-    r"\b(XYZ|ABC|ABCD|XXX)(?: [A-Z][a-z]+){0,2} (Hospital|Medical Center|Clinic|Health Center)\b")
+    r"\b(XYZ|ABC|ABCD|XXX)(?: [A-Z][a-z]+){0,2} (Hospital|Medical Center|Clinic|Health Center)\b"
+)
 # MTSamples was scrubbed with stand-ins, but some real-looking dates are left: they are
 # replaced (and annotated) too, so the gold does not miss PHI the note carries.
 _SCRUBBED_DATE = re.compile(
     r"\bMM/DD/YYYY\b|\bXX/XX/XXXX\b|(?<![\d/])(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12]\d|3[01])/(?:\d{4}|\d{2})(?![\d/])"
     r"|\b(?:January|February|March|April|May|June|July|August|September|October|November|December)"
-    r" (?:\d{1,2}, )?(?:19|20)\d\d\b")
+    r" (?:\d{1,2}, )?(?:19|20)\d\d\b"
+)
 _OLD_AGE = re.compile(r"\b(9\d|1[01]\d)(?=-year-old|-year old| year old| years old)")
 _AGE_MENTION = re.compile(r"\b([2-8]\d)(-year-old|-year old| year old| years old)")
-_DATE_WORDS = {"January", "February", "March", "April", "May", "June", "July", "August",
-               "September", "October", "November", "December"}
+_DATE_WORDS = {
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+}
 
 
 def _fill_mtsamples(g: _Gen, text: str, pt: Patient) -> List[Segment]:
@@ -234,8 +398,12 @@ def _fill_mtsamples(g: _Gen, text: str, pt: Patient) -> List[Segment]:
     segs: List[Segment] = []
     pos = 0
     hits = []
-    for pattern, kind in ((_SCRUBBED_DOCTOR, "doc"), (_SCRUBBED_PERSON, "pt"), (_SCRUBBED_HOSPITAL, "hosp"),
-                          (_SCRUBBED_DATE, "date")):
+    for pattern, kind in (
+        (_SCRUBBED_DOCTOR, "doc"),
+        (_SCRUBBED_PERSON, "pt"),
+        (_SCRUBBED_HOSPITAL, "hosp"),
+        (_SCRUBBED_DATE, "date"),
+    ):
         hits += [(m, kind) for m in pattern.finditer(text)]
     hits += [(m, "oldage") for m in _OLD_AGE.finditer(text)]
     age_match = _AGE_MENTION.search(text)
@@ -251,31 +419,40 @@ def _fill_mtsamples(g: _Gen, text: str, pt: Patient) -> List[Segment]:
             if word in _DATE_WORDS:
                 continue
             doc = doctor_map.setdefault(word, g.rng.choice(pt.doctors))
-            segs += [(text[pos:match.start(2)], None), (doc.last, "DOCTOR")]
+            segs += [(text[pos : match.start(2)], None), (doc.last, "DOCTOR")]
             pos = match.end(2)
         elif kind == "pt":
-            segs += [(text[pos:match.start(2)], None), (pt.person.last, "PATIENT")]
+            segs += [(text[pos : match.start(2)], None), (pt.person.last, "PATIENT")]
             pos = match.end(2)
         elif kind == "hosp":
-            segs += [(text[pos:match.start()], None), (pt.hospital, "HOSPITAL")]
+            segs += [(text[pos : match.start()], None), (pt.hospital, "HOSPITAL")]
             pos = match.end()
         elif kind == "oldage":
-            segs += [(text[pos:match.start()], None), (match.group(), "AGE")]
+            segs += [(text[pos : match.start()], None), (match.group(), "AGE")]
             pos = match.end()
         elif kind == "date":
-            segs += [(text[pos:match.start()], None), (g.date(g.rng.choice(pt.visits), False), "DATE")]
+            segs += [
+                (text[pos : match.start()], None),
+                (g.date(g.rng.choice(pt.visits), False), "DATE"),
+            ]
             pos = match.end()
         else:
-            segs += [(text[pos:match.start(1)], None), (str(pt.age), "AGE")]
+            segs += [(text[pos : match.start(1)], None), (str(pt.age), "AGE")]
             pos = match.end(1)
     segs.append((text[pos:], None))
     return segs
 
 
-def _insert_sentences(g: _Gen, body: List[Segment], sentences: List[List[Segment]]) -> List[Segment]:
+def _insert_sentences(
+    g: _Gen, body: List[Segment], sentences: List[List[Segment]]
+) -> List[Segment]:
     """Each sentence after a random sentence end in the note's unlabelled text."""
     for sentence in sentences:
-        plain = [i for i, (t, label) in enumerate(body) if label is None and re.search(r"[a-z]\. [A-Z]", t)]
+        plain = [
+            i
+            for i, (t, label) in enumerate(body)
+            if label is None and re.search(r"[a-z]\. [A-Z]", t)
+        ]
         if not plain:
             body = body + [(" ", None)] + sentence
             continue
@@ -283,7 +460,9 @@ def _insert_sentences(g: _Gen, body: List[Segment], sentences: List[List[Segment
         text = body[i][0]
         cuts = [m.end() for m in re.finditer(r"[a-z]\. (?=[A-Z])", text)]
         cut = g.rng.choice(cuts)
-        body = body[:i] + [(text[:cut], None)] + sentence + [(" " + text[cut:], None)] + body[i + 1:]
+        body = (
+            body[:i] + [(text[:cut], None)] + sentence + [(" " + text[cut:], None)] + body[i + 1 :]
+        )
     return body
 
 
@@ -296,47 +475,107 @@ def mtsamples_note_a(g: _Gen, text: str, pt: Patient) -> List[Segment]:
 def template_note_a(g: _Gen, pt: Patient) -> List[Segment]:
     d = pt.doctors
     he = "He" if pt.person.sex == "M" else "She"
-    chief = g.rng.choice(["chest pain", "shortness of breath", "abdominal pain", "a fall", "fever and cough"])
+    chief = g.rng.choice(
+        ["chest pain", "shortness of breath", "abdominal pain", "a fall", "fever and cough"]
+    )
     segs: List[Segment] = [("DISCHARGE SUMMARY\n", None)] + _header_a(g, pt)
-    segs += [("HISTORY: ", None), ("Mr. " if pt.person.sex == "M" else "Mrs. ", None), (pt.person.last, "PATIENT"),
-             (f" presented to the emergency department of ", None), (pt.hospital, "HOSPITAL"), (" on ", None),
-             (g.date(pt.visits[0]), "DATE"), (f" with {chief}. {he} was admitted under Dr. ", None),
-             (_name(d[0], g.rng.choice([0, 2])), "DOCTOR"), (". ", None)]
+    segs += [
+        ("HISTORY: ", None),
+        ("Mr. " if pt.person.sex == "M" else "Mrs. ", None),
+        (pt.person.last, "PATIENT"),
+        (" presented to the emergency department of ", None),
+        (pt.hospital, "HOSPITAL"),
+        (" on ", None),
+        (g.date(pt.visits[0]), "DATE"),
+        (f" with {chief}. {he} was admitted under Dr. ", None),
+        (_name(d[0], g.rng.choice([0, 2])), "DOCTOR"),
+        (". ", None),
+    ]
     if pt.age > 89:
-        segs += [(f"{he} is a ", None), (str(pt.age), "AGE"), ("-year-old with multiple comorbidities. ", None)]
-    segs += [("Discharged on ", None), (g.date(pt.visits[1]), "DATE"), (" in stable condition.\n", None)]
+        segs += [
+            (f"{he} is a ", None),
+            (str(pt.age), "AGE"),
+            ("-year-old with multiple comorbidities. ", None),
+        ]
+    segs += [
+        ("Discharged on ", None),
+        (g.date(pt.visits[1]), "DATE"),
+        (" in stable condition.\n", None),
+    ]
     return segs + _footer_a(g, pt)
 
 
 # ---------------------------------------------------------------- generator B
 def _header_b(g: _Gen, pt: Patient) -> List[Segment]:
     d = pt.doctors[0]
-    return [("Clinic letter\nRe: ", None), (f"{pt.person.first} {pt.person.last}", "PATIENT"), (", born ", None),
-            (g.date(pt.dob, False), "DATE"), ("\nHospital number ", None), (pt.mrn, "MEDICALRECORD"),
-            ("   NHS number ", None), (f"{pt.mrn[:3]} {pt.mrn[3:6]} {g.digits(4)}", "IDNUM"), ("\n", None),
-            (pt.street, "STREET"), (", ", None), (pt.city, "CITY"), (" ", None), (pt.zip, "ZIP"),
-            ("\nConsultant: Dr ", None), (d.last, "DOCTOR"), ("\n\nDear Dr ", None),
-            (pt.doctors[1].last, "DOCTOR"), (",\n\n", None)]
+    return [
+        ("Clinic letter\nRe: ", None),
+        (f"{pt.person.first} {pt.person.last}", "PATIENT"),
+        (", born ", None),
+        (g.date(pt.dob, False), "DATE"),
+        ("\nHospital number ", None),
+        (pt.mrn, "MEDICALRECORD"),
+        ("   NHS number ", None),
+        (f"{pt.mrn[:3]} {pt.mrn[3:6]} {g.digits(4)}", "IDNUM"),
+        ("\n", None),
+        (pt.street, "STREET"),
+        (", ", None),
+        (pt.city, "CITY"),
+        (" ", None),
+        (pt.zip, "ZIP"),
+        ("\nConsultant: Dr ", None),
+        (d.last, "DOCTOR"),
+        ("\n\nDear Dr ", None),
+        (pt.doctors[1].last, "DOCTOR"),
+        (",\n\n", None),
+    ]
 
 
 def _footer_b(g: _Gen, pt: Patient) -> List[Segment]:
-    return [("\n\nWe shall review ", None), ("him" if pt.person.sex == "M" else "her", None),
-            (" in the clinic on ", None), (g.date(pt.visits[2]), "DATE"),
-            (". Should there be any concerns please ring the ward on ", None), (pt.phone, "PHONE"),
-            (".\n\nYours sincerely,\n\n", None), (f"{pt.doctors[0].first} {pt.doctors[0].last}", "DOCTOR"),
-            ("\nConsultant Physician, ", None), (pt.hospital, "HOSPITAL"), ("\n", None)]
+    return [
+        ("\n\nWe shall review ", None),
+        ("him" if pt.person.sex == "M" else "her", None),
+        (" in the clinic on ", None),
+        (g.date(pt.visits[2]), "DATE"),
+        (". Should there be any concerns please ring the ward on ", None),
+        (pt.phone, "PHONE"),
+        (".\n\nYours sincerely,\n\n", None),
+        (f"{pt.doctors[0].first} {pt.doctors[0].last}", "DOCTOR"),
+        ("\nConsultant Physician, ", None),
+        (pt.hospital, "HOSPITAL"),
+        ("\n", None),
+    ]
 
 
 def _sentences_b(g: _Gen, pt: Patient) -> List[List[Segment]]:
     they = "He" if pt.person.sex == "M" else "She"
     options = [
-        [(f"{they} is a retired ", None), (pt.profession, "PROFESSION"), (" and lives alone in ", None),
-         (pt.city, "CITY"), (".", None)],
-        [(f"{they} attended the ", None), (pt.hospital, "HOSPITAL"), (" on ", None),
-         (g.date(pt.visits[0]), "DATE"), (".", None)],
-        [(f"{they} has just come back from a holiday in ", None), (pt.country, "COUNTRY"), (".", None)],
-        [(f"{they} was reviewed by my colleague Dr ", None), (pt.doctors[2].last, "DOCTOR"), (" last ", None),
-         (g.rng.choice(["Monday", "Tuesday", "Thursday", "Friday"]), "DATE"), (".", None)],
+        [
+            (f"{they} is a retired ", None),
+            (pt.profession, "PROFESSION"),
+            (" and lives alone in ", None),
+            (pt.city, "CITY"),
+            (".", None),
+        ],
+        [
+            (f"{they} attended the ", None),
+            (pt.hospital, "HOSPITAL"),
+            (" on ", None),
+            (g.date(pt.visits[0]), "DATE"),
+            (".", None),
+        ],
+        [
+            (f"{they} has just come back from a holiday in ", None),
+            (pt.country, "COUNTRY"),
+            (".", None),
+        ],
+        [
+            (f"{they} was reviewed by my colleague Dr ", None),
+            (pt.doctors[2].last, "DOCTOR"),
+            (" last ", None),
+            (g.rng.choice(["Monday", "Tuesday", "Thursday", "Friday"]), "DATE"),
+            (".", None),
+        ],
     ]
     g.rng.shuffle(options)
     return options[: g.rng.randint(1, 3)]
@@ -351,12 +590,18 @@ def mtsamples_note_b(g: _Gen, text: str, pt: Patient) -> List[Segment]:
 def template_note_b(g: _Gen, pt: Patient) -> List[Segment]:
     he = "He" if pt.person.sex == "M" else "She"
     segs = _header_b(g, pt) + [
-        (f"Thank you for referring this ", None), (str(pt.age) if pt.age > 89 else "pleasant",
-                                                  "AGE" if pt.age > 89 else None),
-        (" year old" if pt.age > 89 else "", None), (f" patient, whom I saw on ", None),
-        (g.date(pt.visits[0]), "DATE"), (f". {he} gives a history of worsening breathlessness. ", None),
-        (f"{he} can be contacted on ", None), (pt.phone, "PHONE"), (" or by email at ", None),
-        (pt.email, "EMAIL"), (".", None)]
+        ("Thank you for referring this ", None),
+        (str(pt.age) if pt.age > 89 else "pleasant", "AGE" if pt.age > 89 else None),
+        (" year old" if pt.age > 89 else "", None),
+        (" patient, whom I saw on ", None),
+        (g.date(pt.visits[0]), "DATE"),
+        (f". {he} gives a history of worsening breathlessness. ", None),
+        (f"{he} can be contacted on ", None),
+        (pt.phone, "PHONE"),
+        (" or by email at ", None),
+        (pt.email, "EMAIL"),
+        (".", None),
+    ]
     return segs + _footer_b(g, pt)
 
 
@@ -389,21 +634,30 @@ def mtsamples_notes(path: Path) -> List[str]:
 def default_mtsamples() -> Path:
     import os
 
-    root = os.environ.get("SPACY_CLINICALBERT_DATA") or str(Path(__file__).resolve().parents[2].parent / "shared" / "data")
+    root = os.environ.get("SPACY_CLINICALBERT_DATA") or str(
+        Path(__file__).resolve().parents[2].parent / "shared" / "data"
+    )
     return Path(root) / "mtsamples" / "mtsamples.csv"
 
 
 def generate(
-    *, seed: int = 0, mtsamples: Optional[Path] = None, n_notes: int = 600, n_templates: int = 300,
-    n_other: int = 150, split: Tuple[float, float, float] = (0.7, 0.15, 0.15),
+    *,
+    seed: int = 0,
+    mtsamples: Optional[Path] = None,
+    n_notes: int = 600,
+    n_templates: int = 300,
+    n_other: int = 150,
+    split: Tuple[float, float, float] = (0.7, 0.15, 0.15),
 ) -> Dict[str, List[Dict[str, Any]]]:
     """{"train", "dev", "test", "other"} lists of notes."""
     texts = mtsamples_notes(mtsamples or default_mtsamples())
     order = list(range(len(texts)))
     random.Random(seed).shuffle(order)
     if n_notes + n_other // 2 > len(order):
-        raise ValueError(f"Asked for {n_notes} + {n_other // 2} MTSamples notes; there are {len(order)}.")
-    used_a, used_b = order[:n_notes], order[n_notes:n_notes + n_other // 2]
+        raise ValueError(
+            f"Asked for {n_notes} + {n_other // 2} MTSamples notes; there are {len(order)}."
+        )
+    used_a, used_b = order[:n_notes], order[n_notes : n_notes + n_other // 2]
     out: Dict[str, List[Dict[str, Any]]] = {"train": [], "dev": [], "test": [], "other": []}
     ga = _Gen(["en_US"], seed, "A")
     notes_a: List[Tuple[str, List[Segment]]] = []
@@ -417,20 +671,38 @@ def generate(
     pids = sorted({pid for pid, _ in notes_a})
     random.Random(seed + 1).shuffle(pids)
     cut1, cut2 = int(len(pids) * split[0]), int(len(pids) * (split[0] + split[1]))
-    split_of = {pid: ("train" if k < cut1 else "dev" if k < cut2 else "test") for k, pid in enumerate(pids)}
+    split_of = {
+        pid: ("train" if k < cut1 else "dev" if k < cut2 else "test") for k, pid in enumerate(pids)
+    }
     for n, (pid, segs) in enumerate(notes_a):
         text, spans = render(segs)
         part = split_of[pid]
-        out[part].append({"id": f"A-{n:05d}", "patient_id": pid, "generator": "A", "split": part,
-                          "text": text, "spans": spans})
+        out[part].append(
+            {
+                "id": f"A-{n:05d}",
+                "patient_id": pid,
+                "generator": "A",
+                "split": part,
+                "text": text,
+                "spans": spans,
+            }
+        )
     gb = _Gen(["en_GB", "en_AU"], seed + 7, "B")
     for n in range(n_other):
         pt = gb.patient(f"B{n // 2:05d}")
         index = used_b[n // 2] if n % 2 == 0 and n // 2 < len(used_b) else -1
         segs = mtsamples_note_b(gb, texts[index], pt) if index >= 0 else template_note_b(gb, pt)
         text, spans = render(segs)
-        out["other"].append({"id": f"B-{n:05d}", "patient_id": pt.pid, "generator": "B", "split": "other",
-                             "text": text, "spans": spans})
+        out["other"].append(
+            {
+                "id": f"B-{n:05d}",
+                "patient_id": pt.pid,
+                "generator": "B",
+                "split": "other",
+                "text": text,
+                "spans": spans,
+            }
+        )
     return out
 
 
@@ -472,9 +744,13 @@ def write_corpus(output_dir: Path, **settings: Any) -> Dict[str, Any]:
         for note in notes:
             for s in note["spans"]:
                 labels[s["label"]] = labels.get(s["label"], 0) + 1
-        stats["splits"][part] = {"notes": len(notes), "patients": len({n["patient_id"] for n in notes}),
-                                 "phi": sum(labels.values()), "labels": labels,
-                                 "spans_not_token_aligned_dropped_from_spacy": dropped}
+        stats["splits"][part] = {
+            "notes": len(notes),
+            "patients": len({n["patient_id"] for n in notes}),
+            "phi": sum(labels.values()),
+            "labels": labels,
+            "spans_not_token_aligned_dropped_from_spacy": dropped,
+        }
     (output_dir / "stats.json").write_text(json.dumps(stats, indent=2) + "\n", encoding="utf8")
     return stats
 
