@@ -143,3 +143,8 @@ def test_model_name_over_eponym_is_dropped():
     deid = ClinicalDeid(nlp, patterns=False, context=False, model="")
     doc = nlp("History of Parkinson's disease, seen by Dr. Smith.")
     assert deid.model_detections(doc) == []
+
+
+def test_names_do_not_cross_lines():
+    text = "Consultant: Dr Harris\n\nDear Dr Tyler,\n\nThank you."
+    assert {("DOCTOR", "Harris"), ("DOCTOR", "Tyler")} <= found(text), found(text)

@@ -27,7 +27,8 @@ from .detection import Detection
 from .patterns import TERRITORIES, US_STATES
 
 _PART = r"(?:O'[A-Z][a-z]+|Mc[A-Z][a-z]+|Mac[A-Z][a-z]+|[A-Z][a-z]+(?:[-'][A-Z][a-z]+)?|[A-Z]\.)"
-_NAME = rf"{_PART}(?:\s+{_PART}){{0,3}}"
+# Name words stay on one line: "Dr Harris\n\nDear Dr Tyler" is two names, not one.
+_NAME = rf"{_PART}(?:[ \t]+{_PART}){{0,3}}"
 _LAST_FIRST = r"[A-Z][a-z]+(?:-[A-Z][a-z]+)?,\s+[A-Z][a-z]+(?:\s+[A-Z]\.)?"
 _UPPER_NAME = r"[A-Z][A-Z'-]+(?:,\s+|\s+)[A-Z][A-Z'-]+(?:\s+[A-Z]\.?)?"
 
@@ -98,7 +99,7 @@ _EPONYM_AFTER = re.compile(rf"^(?:'s|’s|s')?[- ]+(?:[A-Za-z'-]+[- ]+)?(?:{_MED
 DOCTOR_TITLE = re.compile(rf"\b(?:Dr|Doctor|Prof|Professor|Drs)\.?\s+(?P<n>{_NAME})")
 PATIENT_TITLE = re.compile(rf"\b(?:Mr|Mrs|Ms|Miss|Mx|Master)\.?\s+(?P<n>{_NAME})")
 POSTNOMINAL = re.compile(
-    rf"(?P<n>{_PART}(?:\s+{_PART}){{1,3}}),?\s+(?:M\.D\.|MD|D\.O\.|DO|R\.N\.|RN|N\.P\.|NP|PA-C|P\.A\.|"
+    rf"(?P<n>{_PART}(?:[ \t]+{_PART}){{1,3}}),?\s+(?:M\.D\.|MD|D\.O\.|DO|R\.N\.|RN|N\.P\.|NP|PA-C|P\.A\.|"
     rf"PhD|Ph\.D\.|MBBS|FACS|FACP|DPM|DDS|CRNA|LPN|CNM|PharmD)\b"
 )
 DOCTOR_CUE = re.compile(
@@ -294,7 +295,7 @@ def find_names(text: str) -> List[Detection]:
             out.append(Detection(*span, "PATIENT", "context"))
     # first + last name from the lists, no cue
     for m in re.finditer(
-        rf"(?<![\w.])(?P<f>{_PART})\s+(?:[A-Z]\.\s+)?(?P<l>{_PART})(?![\w])", text
+        rf"(?<![\w.])(?P<f>{_PART})[ \t]+(?:[A-Z]\.[ \t]+)?(?P<l>{_PART})(?![\w])", text
     ):
         if (
             m.group("f") in first
