@@ -99,8 +99,8 @@ _EPONYM_AFTER = re.compile(rf"^(?:'s|’s|s')?[- ]+(?:[A-Za-z'-]+[- ]+)?(?:{_MED
 DOCTOR_TITLE = re.compile(rf"\b(?:Dr|Doctor|Prof|Professor|Drs)\.?\s+(?P<n>{_NAME})")
 PATIENT_TITLE = re.compile(rf"\b(?:Mr|Mrs|Ms|Miss|Mx|Master)\.?\s+(?P<n>{_NAME})")
 POSTNOMINAL = re.compile(
-    rf"(?P<n>{_PART}(?:[ \t]+{_PART}){{1,3}}),?\s+(?:M\.D\.|MD|D\.O\.|DO|R\.N\.|RN|N\.P\.|NP|PA-C|P\.A\.|"
-    rf"PhD|Ph\.D\.|MBBS|FACS|FACP|DPM|DDS|CRNA|LPN|CNM|PharmD)\b"
+    rf"(?P<n>{_PART}(?:[ \t]+{_PART}){{1,3}}),?\s+"
+    rf"(?:M\.D\.|MD|D\.O\.|DO|R\.N\.|RN|N\.P\.|NP|PA-C|P\.A\.|PhD|Ph\.D\.|MBBS|FACS|FACP|DPM|DDS|CRNA|LPN|CNM|PharmD)\b"
 )
 DOCTOR_CUE = re.compile(
     rf"\b(?i:seen by|evaluated by|examined by|signed by|electronically signed by|dictated by|"
