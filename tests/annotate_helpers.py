@@ -1,5 +1,6 @@
 """Pipelines, notes and readers shared by tests/test_annotate_*.py and tests/test_spark_*.py
 (not a test module)."""
+
 import datetime as dt
 import json
 from pathlib import Path
@@ -9,8 +10,11 @@ from rules_pipelines import add_clinical_rules, rule_pipeline
 
 WHEN = dt.datetime(2024, 5, 6, 7, 8, 9)
 NOTES = [
-    ("101", "Family history: mother with breast cancer.\nMedications: aspirin.\n"
-            "Patient denies chest pain. Dyspnea."),
+    (
+        "101",
+        "Family history: mother with breast cancer.\nMedications: aspirin.\n"
+        "Patient denies chest pain. Dyspnea.",
+    ),
     ("102", "Rule out pneumonia. History of MI in 2015."),
     ("103", "Patient admitted for fever and rash. No headache."),
     ("104", "Nothing of note today."),
@@ -33,7 +37,8 @@ def save_rule_pipeline(path: Path) -> Path:
     """blank:en + entity_ruler + our rule components (sentences, target rules, sections, ConText)."""
     nlp = add_clinical_rules(rule_pipeline())
     nlp.get_pipe("clinical_target_rules").add_rules(
-        [{"literal": "dyspnea", "category": "SYMPTOM"}, {"literal": "aspirin", "category": "DRUG"}])
+        [{"literal": "dyspnea", "category": "SYMPTOM"}, {"literal": "aspirin", "category": "DRUG"}]
+    )
     nlp.meta["name"] = "annotate_test"
     nlp.meta["version"] = "1.2.3"
     nlp.to_disk(path)
@@ -57,6 +62,15 @@ def comparable(frame, drop=("nlp_datetime", "nlp_date")):
     cols = [c for c in frame.columns if c not in drop]
     rows = []
     for rec in frame[cols].to_dict("records"):
-        rows.append(tuple((k, None if v is None or (isinstance(v, float) and v != v) else
-                           (v.isoformat() if hasattr(v, "isoformat") else v)) for k, v in sorted(rec.items())))
+        rows.append(
+            tuple(
+                (
+                    k,
+                    None
+                    if v is None or (isinstance(v, float) and v != v)
+                    else (v.isoformat() if hasattr(v, "isoformat") else v),
+                )
+                for k, v in sorted(rec.items())
+            )
+        )
     return sorted(rows, key=repr)

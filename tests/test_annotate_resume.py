@@ -1,4 +1,5 @@
 """annotate is resumable and exactly-once: SIGKILL at random moments, restart, same rows."""
+
 import multiprocessing
 import os
 import random
@@ -12,8 +13,14 @@ from annotate_helpers import WHEN, comparable, save_rule_pipeline, write_jsonl
 from spacy_clinicalbert import annotate
 from spacy_clinicalbert.annotate.ledger import STATE
 
-TEMPLATES = ["Patient denies {p}.", "Family history: mother with {p}.", "Rule out {p}.",
-             "History of {p} in 2015.", "Patient admitted for {p} and rash.", "Nothing of note."]
+TEMPLATES = [
+    "Patient denies {p}.",
+    "Family history: mother with {p}.",
+    "Rule out {p}.",
+    "History of {p} in 2015.",
+    "Patient admitted for {p} and rash.",
+    "Nothing of note.",
+]
 PROBLEMS = ["chest pain", "breast cancer", "pneumonia", "MI", "fever", "headache"]
 N_NOTES = 3000
 SETTINGS = dict(nlp_datetime=WHEN, progress=False, batch_size=50, commit_every=50)
@@ -24,14 +31,24 @@ def workload(tmp_path_factory):
     folder = tmp_path_factory.mktemp("resume")
     pipeline = str(save_rule_pipeline(folder / "pipeline"))
     rng = random.Random(7)
-    records = [{"note_id": i, "text": " ".join(rng.choice(TEMPLATES).format(p=rng.choice(PROBLEMS))
-                                              for _ in range(rng.randint(1, 3)))} for i in range(N_NOTES)]
+    records = [
+        {
+            "note_id": i,
+            "text": " ".join(
+                rng.choice(TEMPLATES).format(p=rng.choice(PROBLEMS))
+                for _ in range(rng.randint(1, 3))
+            ),
+        }
+        for i in range(N_NOTES)
+    ]
     records[100]["text"] = ""  # errors are committed exactly once too
     records.append({"note_id": 5, "text": "a duplicate id"})
     notes = write_jsonl(folder / "notes.jsonl", records)
     annotate(pipeline, str(notes), str(folder / "reference"), **SETTINGS)
     start = time.perf_counter()
-    annotate(pipeline, str(notes), str(folder / "reference"), **SETTINGS)  # all done: the start-up cost
+    annotate(
+        pipeline, str(notes), str(folder / "reference"), **SETTINGS
+    )  # all done: the start-up cost
     startup = time.perf_counter() - start
     start = time.perf_counter()
     annotate(pipeline, str(notes), str(folder / "timed"), **SETTINGS)
@@ -45,7 +62,10 @@ def _tables(out):
 
         engine = sa.create_engine(out)
         with engine.connect() as conn:
-            tables = {t: pd.read_sql(f"SELECT * FROM {t}", conn) for t in ("note_nlp", "note_nlp_note", "note_nlp_error")}
+            tables = {
+                t: pd.read_sql(f"SELECT * FROM {t}", conn)
+                for t in ("note_nlp", "note_nlp_note", "note_nlp_error")
+            }
         engine.dispose()
         return tables
     return {t: pd.read_parquet(out / t) for t in ("note_nlp", "note_nlp_note", "note_nlp_error")}
@@ -68,12 +88,14 @@ def _run(pipeline, notes, out):
 
 
 @pytest.mark.parametrize("sink,kills", [("parquet", 10), ("sqlite", 4)])
-def test_sigkill_at_random_moments_then_restart_gives_the_rows_of_one_run(workload, sink, kills, tmp_path):
+def test_sigkill_at_random_moments_then_restart_gives_the_rows_of_one_run(
+    workload, sink, kills, tmp_path
+):
     pipeline, notes, folder, (startup, per_note) = workload
     out = tmp_path / "out" if sink == "parquet" else f"sqlite:///{tmp_path / 'out.db'}"
     seed = int.from_bytes(os.urandom(4), "big")
     rng = random.Random(seed)
-    fork = multiprocessing.get_context("fork")  # this process never ran torch: a fork is safe
+    fork = multiprocessing.get_context("fork")  # the child runs no torch op: a fork is safe
     killed_mid_run = 0
     remaining = N_NOTES + 1
     for left in range(kills, 0, -1):

@@ -68,14 +68,15 @@ class FileLedger:
         folder.mkdir(parents=True)
         return folder
 
-    def commit(self, batch: int, files: Dict[str, Tuple[str, str]]) -> None:
-        """`files`: table -> (staged name, final path relative to the root)."""
+    def commit(self, batch: int, files: List[Tuple[str, str]]) -> None:
+        """`files`: (path in the staging folder, final path), both relative."""
         name = f"{batch:06d}"
         staged = self.staging / name
-        for staged_name, _final in files.values():
+        for staged_name, _final in files:
             fsync_file(staged / staged_name)
-        _fsync_dir(staged)
-        record = {"batch": batch, "files": {t: list(v) for t, v in files.items()}}
+        for folder in {(staged / s).parent for s, _f in files} | {staged}:
+            _fsync_dir(folder)
+        record = {"batch": batch, "files": [list(v) for v in files]}
         tmp = self.ledger / f"{name}.json.tmp"
         with open(tmp, "w", encoding="utf8") as handle:
             json.dump(record, handle)
@@ -87,12 +88,12 @@ class FileLedger:
 
     def _move(self, record: Dict, name: str) -> None:
         staged = self.staging / name
-        for staged_name, final in record["files"].values():
+        for staged_name, final in record["files"]:
             source, target = staged / staged_name, self.root / final
             if source.exists():
                 target.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(source, target)
-        for folder in {(self.root / final).parent for _s, final in record["files"].values()}:
+        for folder in {(self.root / final).parent for _s, final in record["files"]}:
             if folder.exists():
                 _fsync_dir(folder)
         shutil.rmtree(staged, ignore_errors=True)

@@ -61,7 +61,18 @@ def nlp_system(nlp: Language) -> str:
             if base:
                 break
     text = f"{name} {meta.get('version', '0.0.0')}"
-    return f"{text} (base model {base})" if base else text
+    notes = [f"base model {base}"] if base else []
+    if _runs_int8(nlp):
+        notes.append("encoder int8")
+    return f"{text} ({'; '.join(notes)})" if notes else text
+
+
+def _runs_int8(nlp: Language) -> bool:
+    if not any(f in {"clinicalbert", "transformer"} for f in nlp.pipe_factories.values()):
+        return False
+    from ..transformer.quantization import is_quantized
+
+    return is_quantized(nlp)
 
 
 def row_context(

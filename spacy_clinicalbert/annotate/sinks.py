@@ -111,7 +111,7 @@ class FileSink(Sink):
 
     def _write(self, table: TableSchema, rows: List[Dict[str, Any]], path: Path) -> None:
         if self.format == "parquet":
-            import pyarrow as pa  # type: ignore[import-untyped]
+            import pyarrow as pa
             import pyarrow.parquet as pq
 
             data = pa.Table.from_pylist(
@@ -133,13 +133,13 @@ class FileSink(Sink):
     def write_batch(self, rows: Rows) -> None:
         batch = self.ledger.next_batch()
         staged = self.ledger.stage(batch)
-        files = {}
+        files = []
         for name, table_rows in rows.items():
             if not table_rows:
                 continue
             staged_name = f"{name}{self.suffix}"
             self._write(self.tables[name], table_rows, staged / staged_name)
-            files[name] = (staged_name, f"{name}/part-{batch:06d}{self.suffix}")
+            files.append((staged_name, f"{name}/part-{batch:06d}{self.suffix}"))
         if files:
             self.ledger.commit(batch, files)
 

@@ -116,6 +116,7 @@ def annotate_cli(
     notes."""
     from ..annotate.sinks import SinkError
     from ..annotate.sources import SourceError
+    from ..transformer.quantization import QuantizationError
 
     if engine not in ENGINES:
         msg.fail(f"Unknown engine '{engine}': use local or spark.", exits=1)
@@ -156,7 +157,7 @@ def annotate_cli(
                 progress=progress,
                 **settings,
             )
-    except (SourceError, SinkError, ValueError) as err:
+    except (SourceError, SinkError, ValueError, QuantizationError) as err:
         msg.fail(str(err), exits=1)
     for line in summary.lines():
         msg.info(line)
