@@ -90,3 +90,27 @@ def test_long_mtsamples_note_in_chromium(tmp_path, driver, nlp, shared_data):
         ".map(function(p){return p.getBBox().width<=w+1;});}).flat();")
     assert all(widths)
     assert console_errors(driver) == []
+
+
+def test_attribution_heat_map_in_chromium(tmp_path, driver, tiny_bert):
+    """explain() output drawn by render: one coloured span per token, the target outlined."""
+    from explain_pipelines import load_tiny_explain
+
+    from spacy_clinicalbert import explain
+
+    nlp = load_tiny_explain(tiny_bert)
+    doc = nlp("patient denies rash on aspirin .")
+    attributions = [explain(nlp, doc, "NEGATED"), explain(nlp, doc, doc.ents[1])]
+    page = tmp_path / "heat.html"
+    page.write_text(render([doc], attributions=attributions), encoding="utf8")
+    open_page(driver, page)
+    heat = _css(driver, ".heat")
+    assert len(heat) == 4  # integrated gradients and occlusion, for each target
+    tokens = _css(driver, '.heat[data-method="integrated gradients"] .tok')
+    assert len(tokens) == 2 * len(doc)
+    top = max(tokens[:len(doc)], key=lambda t: abs(float(t.get_attribute("data-score"))))
+    assert top.text == "denies" and "rgba(214" in top.get_attribute("style")  # red: raised it
+    assert [t.text for t in _css(driver, ".heat .tok.target")] == ["aspirin", "aspirin"]
+    assert console_errors(driver) == []
+    shot = screenshot(driver, tmp_path / "heat.png", _css(driver, "section.attribution")[0])
+    assert shot.read_bytes()[:8] == PNG_MAGIC
