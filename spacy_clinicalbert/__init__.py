@@ -7,13 +7,13 @@ from .about import __version__
 from .relations import Relation, add_relation, get_relations, set_relations
 
 __all__ = ["__version__", "Relation", "add_relation", "get_relations", "set_relations",
-           "render", "explain"]
+           "render", "explain", "annotate"]
 
 
 def __getattr__(name):
-    """`render` and `explain` load on first use (each is a callable subpackage), so that
-    importing the package stays cheap."""
-    if name in ("render", "explain"):
+    """`render`, `explain` and `annotate` load on first use (each is a callable subpackage),
+    so that importing the package stays cheap."""
+    if name in ("render", "explain", "annotate"):
         from importlib import import_module
 
         return import_module(f".{name}", __name__)

@@ -27,6 +27,8 @@ from .annotate.summary import Summary
 
 TABLE_COLUMN = Column("_table", "string")
 _PIPELINES: Dict[Tuple[str, bool], Any] = {}
+# When set (a file path), each pipeline load in a Python worker appends "pid threads seconds".
+LOAD_LOG = "SPACY_CLINICALBERT_SPARK_LOAD_LOG"
 
 
 def _union(tables: Tuple[TableSchema, ...]) -> TableSchema:
@@ -52,7 +54,12 @@ def worker_pipeline(pipeline: str, int8: bool):
 
         context = TaskContext.get()
         threads = int(context.cpus()) if context is not None else 1
+        start = time.perf_counter()
         _PIPELINES[key] = load_pipeline(pipeline, int8=int8, threads=threads)
+        log = os.environ.get(LOAD_LOG)
+        if log:  # one line per load: tests and benchmarks count loads per worker
+            with open(log, "a", encoding="utf8") as handle:
+                handle.write(f"{os.getpid()} {threads} {time.perf_counter() - start:.3f}\n")
     return _PIPELINES[key]
 
 

@@ -21,15 +21,24 @@ from spacy_clinicalbert.cli import app
 
 
 @pytest.fixture(scope="module")
-def spark():
-    from spacy_clinicalbert.spark import spark_session
+def load_log(tmp_path_factory):
+    return tmp_path_factory.mktemp("spark") / "loads.log"
 
+
+@pytest.fixture(scope="module")
+def spark(load_log):
+    import os
+
+    from spacy_clinicalbert.spark import LOAD_LOG, spark_session
+
+    os.environ[LOAD_LOG] = str(load_log)  # inherited by the local[2] Python workers
     session = spark_session("local[2]", "spacy-clinicalbert tests")
     yield session
     session.stop()
+    del os.environ[LOAD_LOG]
 
 
-def test_spark_rows_equal_the_local_engine(spark, tmp_path):
+def test_spark_rows_equal_the_local_engine(spark, load_log, tmp_path):
     from spacy_clinicalbert.spark import annotate as spark_annotate
 
     pipeline = str(save_rule_pipeline(tmp_path / "pipeline"))
@@ -94,3 +103,8 @@ def test_spark_rows_equal_the_local_engine(spark, tmp_path):
         ), table
     again = CliRunner().invoke(app, args)
     assert "7 notes read: 0 annotated, 0 failed, 7 skipped (already done)" in again.output
+    # the pipeline was loaded once per Python worker (at most 2 in local[2]), with 1 torch thread
+    # (spark.task.cpus), not once per batch or task
+    loads = [line.split() for line in load_log.read_text().splitlines()]
+    assert 1 <= len(loads) <= 2 and len({pid for pid, _, _ in loads}) == len(loads)
+    assert {threads for _, threads, _ in loads} == {"1"}
