@@ -50,6 +50,7 @@ th,td{border-bottom:1px solid #eee;padding:.2em .6em;text-align:left;vertical-al
 th{background:#fafafa}
 td.num{text-align:right;font-variant-numeric:tabular-nums}
 .muted{color:#777;font-size:.85em}
+section.attribution{padding:.2em .6em;border-top:1px solid #eee}
 .heat .tok{border-radius:2px}
 .heat{line-height:1.9;white-space:pre-wrap}
 .heat .target{outline:2px solid #222;outline-offset:1px}

@@ -86,6 +86,10 @@ def screenshot(driver, path: Path, element=None) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if element is not None:
+        # The sticky page header would cover the element's top once it is scrolled to.
+        driver.execute_script(
+            "document.querySelectorAll('header.page').forEach(function(h){"
+            "h.style.position='static';});arguments[0].scrollIntoView();", element)
         element.screenshot(str(path))
     else:
         driver.save_screenshot(str(path))
