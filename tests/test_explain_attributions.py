@@ -103,3 +103,33 @@ def test_explain_cli_prints_top_tokens_and_writes_heat_map(nlp, tiny_bert, tmp_p
     result = CliRunner().invoke(app, ["explain", str(folder), "patient denies rash .",
                                       "--target", "ent:nothing"])
     assert result.exit_code == 1 and "no entity 'nothing'" in result.output
+
+
+def test_spancat_span_score(tiny_bert):
+    """spancat's score of one span (its model given just that span): completeness holds for
+    any weights, so an initialized, untrained spancat is enough."""
+    import spacy
+    from spacy.tokens import Span
+    from spacy.training import Example
+    from explain_pipelines import LISTENER
+
+    nlp = spacy.blank("en")
+    nlp.add_pipe("clinicalbert", config={"model": {"name": str(tiny_bert)}})
+    nlp.add_pipe("spancat", config={"spans_key": "sc", "threshold": 0.0, "model": {
+        "@architectures": "spacy.SpanCategorizer.v1",
+        "reducer": {"@layers": "spacy.mean_max_reducer.v1", "hidden_size": 32},
+        "scorer": {"@layers": "spacy.LinearLogistic.v1"}, "tok2vec": LISTENER}})
+    doc = nlp.make_doc("patient developed rash after aspirin .")
+    ref = doc.copy()
+    ref.spans["sc"] = [Span(ref, 2, 3, "PROBLEM"), Span(ref, 4, 5, "DRUG")]
+    nlp.initialize(lambda: [Example(doc, ref)])
+    doc = nlp("patient developed rash after aspirin .")
+    a = explain(nlp, doc, Span(doc, 2, 3, "PROBLEM"), component="spancat", occlusion=False)
+    assert a.target.component == "spancat" and a.completeness_gap <= 0.05
+    b = explain(nlp, doc, Span(doc, 2, 3, "PROBLEM"), component="spancat", occlusion=False)
+    assert numpy.array_equal(a.scores, b.scores)
+    # The same score spancat itself stored for that span among all its suggested n-grams.
+    group = doc.spans["sc"]
+    stored = [float(x) for span, x in zip(group, group.attrs["scores"], strict=True)
+              if (span.start, span.end, span.label_) == (2, 3, "PROBLEM")]
+    assert stored and a.score == pytest.approx(stored[0], abs=1e-5)
