@@ -16,8 +16,8 @@ from benchmarks.common import REPO, RESULTS, load1, mtsamples_texts, quiet_offli
 # Our own words (no corpus text): a drug, an adverse effect it caused, a negated finding.
 DEMO_NOTE = (
     "HISTORY OF PRESENT ILLNESS: The patient developed a diffuse rash and severe itching two "
-    "days after starting amoxicillin for otitis media. She denies fever or shortness of "
-    "breath.\n\nPAST MEDICAL HISTORY: Hypertension treated with lisinopril.\n\n"
+    "days after starting amoxicillin for otitis media. She denies nausea or vomiting."
+    "\n\nPAST MEDICAL HISTORY: Hypertension treated with lisinopril.\n\n"
     "ASSESSMENT: Drug eruption due to amoxicillin; amoxicillin stopped."
 )
 
