@@ -178,7 +178,10 @@ class NoteRenderer:
             if block.opens_section and block.section:
                 parts.append(f'<h3 class="section">{_esc(block.section)}</h3>')
             start_char = doc[block.start].idx
-            end_char = doc[block.end - 1].idx + len(doc[block.end - 1].text)
+            last = block.end - 1
+            while last > block.start and doc[last].is_space:  # no blank lines at a block's end
+                last -= 1
+            end_char = doc[last].idx + len(doc[last].text)
             spans = []
             while mark_i < len(marks) and marks[mark_i][0].start < block.end:
                 span, mark = marks[mark_i]
