@@ -94,3 +94,25 @@ def test_table_command_jsonl_and_csv(nlp, tmp_path):
     bad.write_text('{"id": 1, "txt": "no text field"}\n')
     result = runner.invoke(app, ["table", str(model), str(bad), str(tmp_path / "o.jsonl")])
     assert result.exit_code == 1 and "bad.jsonl:1: no 'text' field" in " ".join(result.output.split())
+
+
+def test_table_runs_through_annotate_and_keeps_bad_notes(nlp, tmp_path):
+    """`table` is `annotate --schema entities` in one file: a bad note no longer stops it, it is
+    counted and written beside the output; --limit still stops early."""
+    model = tmp_path / "pipeline"
+    nlp.to_disk(model)
+    notes = tmp_path / "notes.jsonl"
+    notes.write_bytes(b'{"id": "a", "text": "Rule out pneumonia."}\n{"id": "b", "text": "bad \xff"}\n'
+                      b'{"id": "c", "text": "Patient denies chest pain."}\n')
+    out = tmp_path / "rows.jsonl"
+    result = CliRunner().invoke(app, ["table", str(model), str(notes), str(out)])
+    assert result.exit_code == 0, result.output
+    assert [(r["doc_id"], r["text"]) for r in map(json.loads, out.read_text().splitlines())] == \
+        [("a", "pneumonia"), ("c", "chest pain")]
+    (error,) = [json.loads(line) for line in (tmp_path / "rows.jsonl.errors.jsonl").read_text().splitlines()]
+    assert (error["note_source_id"], error["reason"]) == ("b", "invalid_utf8")
+    assert "notes.jsonl:2" in error["location"]
+    limited = tmp_path / "one.csv"
+    result = CliRunner().invoke(app, ["table", str(model), str(notes), str(limited), "--limit", "1"])
+    assert result.exit_code == 0, result.output
+    assert [r["doc_id"] for r in csv.DictReader(limited.open(newline=""))] == ["a"]

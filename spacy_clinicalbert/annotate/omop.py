@@ -55,10 +55,11 @@ def nlp_system(nlp: Language) -> str:
     meta = nlp.meta or {}
     name = f"{meta.get('lang', 'xx')}_{meta.get('name', 'pipeline')}"
     base = meta.get("base_model") or (meta.get("clinicalbert") or {}).get("base_model_used")
-    if not base:
-        for _name, pipe in nlp.pipeline:
-            base = getattr(pipe, "cfg", {}).get("base_model") if hasattr(pipe, "cfg") else None
-            if base:
+    if not base:  # an unpackaged pipeline: the encoder's model name in its config
+        for name, factory in nlp.pipe_factories.items():
+            if factory in {"clinicalbert", "transformer"}:
+                model = nlp.config["components"][name].get("model", {})
+                base = model.get("name") if isinstance(model.get("name"), str) else None
                 break
     text = f"{name} {meta.get('version', '0.0.0')}"
     notes = [f"base model {base}"] if base else []
