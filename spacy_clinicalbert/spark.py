@@ -221,8 +221,10 @@ def spark_session(master: str = "local[2]", app_name: str = "spacy-clinicalbert 
         .config("spark.ui.showConsoleProgress", "false")
     )
     cores = master[len("local[") : -1] if master.startswith("local[") else ""
-    if cores.isdigit():  # one machine: as many shuffle partitions as cores, not 200
-        builder = builder.config("spark.sql.shuffle.partitions", cores)
+    if cores.isdigit():  # one machine: one shuffle partition per core (not 200, not coalesced to 1)
+        builder = builder.config("spark.sql.shuffle.partitions", cores).config(
+            "spark.sql.adaptive.coalescePartitions.enabled", "false"
+        )
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
     return spark

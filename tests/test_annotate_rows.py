@@ -349,9 +349,9 @@ def test_int8_encoder_runs_and_is_named_in_nlp_system(tiny_bert, notes_jsonl, tm
         read_table(tmp_path / "fp32", "note_nlp"),
         read_table(tmp_path / "int8", "note_nlp"),
     )
-    assert set(int8.nlp_system) == {"en_pipeline 0.0.0 (encoder int8)"} and set(
-        fp32.nlp_system
-    ) == {"en_pipeline 0.0.0"}
+    base = f"en_pipeline 0.0.0 (base model {tiny_bert}"
+    assert set(int8.nlp_system) == {f"{base}; encoder int8)"}
+    assert set(fp32.nlp_system) == {f"{base})"}
     assert comparable(int8.drop(columns="nlp_system")) == comparable(
         fp32.drop(columns="nlp_system")
     )

@@ -56,9 +56,9 @@ def nlp_system(nlp: Language) -> str:
     name = f"{meta.get('lang', 'xx')}_{meta.get('name', 'pipeline')}"
     base = meta.get("base_model") or (meta.get("clinicalbert") or {}).get("base_model_used")
     if not base:  # an unpackaged pipeline: the encoder's model name in its config
-        for name, factory in nlp.pipe_factories.items():
+        for pipe_name, factory in nlp.pipe_factories.items():
             if factory in {"clinicalbert", "transformer"}:
-                model = nlp.config["components"][name].get("model", {})
+                model = nlp.config["components"][pipe_name].get("model", {})
                 base = model.get("name") if isinstance(model.get("name"), str) else None
                 break
     text = f"{name} {meta.get('version', '0.0.0')}"

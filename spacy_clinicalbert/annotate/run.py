@@ -3,7 +3,7 @@
 import datetime as dt
 import itertools
 import sys
-from typing import Optional, Union
+from typing import TYPE_CHECKING, Callable, Optional, Union
 
 from .engine import chunk_rows, make_executor, triage
 from .omop import row_context
@@ -13,9 +13,12 @@ from .sinks import Sink, open_sink
 from .sources import Columns, Source, open_source
 from .summary import Summary
 
+if TYPE_CHECKING:
+    from spacy.language import Language
+
 
 def annotate(
-    pipeline: str,
+    pipeline: Union[str, "Language"],
     input: Union[str, Source],
     output: Union[str, Sink],
     *,
@@ -39,13 +42,16 @@ def annotate(
     progress: bool = True,
     number_when_no_id: bool = False,
     limit: int = 0,
+    on_commit: Optional[Callable[[Summary], None]] = None,
 ) -> Summary:
     """Annotate every note of `input` with `pipeline` into `output`, resumably.
 
     `input`: .csv/.tsv/.jsonl/.parquet, a folder of .txt (or .parquet) files, or a
     database URL with `query`. `output`: a folder (Parquet, CSV or JSONL parts per
     table) or a database URL. A run restarted on the same output skips the notes the
-    earlier run finished (`limit`: read only the first notes); every note read ends
+    earlier run finished (`limit`: read only the first notes). `pipeline` may also be a
+    loaded `Language` (one process only); `on_commit(summary)` is called after each commit.
+    Every note read ends
     up annotated, in the errors table, or
     skipped as done, and the returned `Summary` counts each.
     """
@@ -63,14 +69,22 @@ def annotate(
         if isinstance(output, str)
         else output
     )
-    nlp = load_pipeline(pipeline, int8=int8 and n_process == 1, threads=threads)
+    if isinstance(pipeline, str):
+        nlp = load_pipeline(pipeline, int8=int8 and n_process == 1, threads=threads)
+    elif n_process > 1 or int8:
+        raise ValueError(
+            "a loaded pipeline runs in this process only: pass its path for "
+            "n_process > 1, and quantize it yourself for int8"
+        )
+    else:
+        nlp = pipeline
     ctx = row_context(nlp, spans_key=spans_key, nlp_datetime=nlp_datetime)
     summary = Summary()
     done = sink.open(tables)
     summary.recovered = dict(getattr(sink, "recovered", {}) or {})
     if n_process > 1:
         nlp = None  # each worker loads its own
-    executor = make_executor(pipeline, nlp, n_process, int8, ctx, schema, batch_size)
+    executor = make_executor(str(pipeline), nlp, n_process, int8, ctx, schema, batch_size)
     total = source.total
     if total is None and hasattr(source, "count"):
         total = source.count()
@@ -92,6 +106,8 @@ def annotate(
         for chunk, results in executor.results(chunks):
             sink.write_batch(chunk_rows(chunk, results, names, ctx, summary))
             summary.batches += 1
+            if on_commit is not None:
+                on_commit(summary)
             bar.update(chunk.read)
             elapsed = bar.format_dict["elapsed"] or 1e-9
             bar.set_postfix_str(
