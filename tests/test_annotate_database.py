@@ -164,7 +164,7 @@ def _done_count(url):
 def test_postgres_sigkill_and_restart_is_exactly_once(pg_url, pipeline, tmp_path):
     records = [
         {"note_id": i, "text": f"Patient denies chest pain. Rule out pneumonia {i}. History of MI."}
-        for i in range(1200)
+        for i in range(2000)
     ]
     notes = write_jsonl(tmp_path / "notes.jsonl", records)
     url = pg_url.rsplit("/", 1)[0] + "/killtest"
