@@ -138,9 +138,6 @@ def find_dates(text: str) -> List[Tuple[int, int, str]]:
                     continue
                 if name == "year" and re.search(r"[$#]\s*$", before):
                     continue
-            if name == "month-year" and match.group("m") in ("May", "MAY", "Mar", "March"):
-                # "May 2019" is a date; "may 2019" never matches (case-sensitive).
-                pass
             found.append((start, end, name))
             taken[start:end] = b"\x01" * (end - start)
     return sorted(found)

@@ -284,7 +284,3 @@ def summary_table(report: Dict[str, Any]) -> str:
             f"date intervals kept {d['kept']}/{d['pairs']}"
         )
     return "\n".join(lines)
-
-
-def detections_from_spans(spans: Iterable[Dict[str, Any]]) -> List[Detection]:
-    return [Detection(s["start"], s["end"], s["label"], "model") for s in spans]

@@ -18,7 +18,7 @@ import hmac
 import os
 import random
 import re
-from typing import Callable, Dict, Optional, Sequence
+from typing import Callable, Dict, Sequence
 
 from .categories import CATEGORIES
 from .dates import HOLIDAYS, shift_date
@@ -242,7 +242,3 @@ def note_year(date_texts: Sequence[str], default: int = 2000) -> int:
     """The year a date without one is read in: the note's most frequent four-digit year."""
     years = [int(y) for t in date_texts for y in re.findall(r"(?<!\d)(?:1[89]|20)\d\d(?!\d)", t)]
     return max(set(years), key=years.count) if years else default
-
-
-def optional_key(variable: Optional[str]) -> Optional[bytes]:
-    return key_from_env(variable) if variable else None

@@ -17,7 +17,6 @@ label}]}; gold AGE is an age over 89 (the only ages that are PHI under HIPAA), a
 detector also assumes. Generated corpora are never committed (write them to a temp folder).
 """
 
-import csv
 import datetime as dt
 import json
 import random
@@ -753,8 +752,3 @@ def write_corpus(output_dir: Path, **settings: Any) -> Dict[str, Any]:
         }
     (output_dir / "stats.json").write_text(json.dumps(stats, indent=2) + "\n", encoding="utf8")
     return stats
-
-
-def read_csv_rows(path: Path) -> List[Dict[str, str]]:  # pragma: no cover - small helper for tools
-    with path.open(newline="", encoding="utf8") as fh:
-        return list(csv.DictReader(fh))
