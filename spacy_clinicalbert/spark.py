@@ -125,7 +125,7 @@ def _annotate_partition(
                 error = result.error or ("pipeline_error", "no rows")
                 out.append(
                     dict(
-                        _error_row(note.source_id, occurrence, "", *error, ctx),
+                        _error_row(note.source_id, occurrence, note.location, *error, ctx),
                         _table="note_nlp_error",
                     )
                 )

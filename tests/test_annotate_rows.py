@@ -364,3 +364,41 @@ def test_int8_encoder_runs_and_is_named_in_nlp_system(tiny_bert, notes_jsonl, tm
         annotate(
             str(tmp_path / "rules_only"), str(notes_jsonl), str(tmp_path / "x"), int8=True, **kw
         )
+
+
+@spacy.Language.component("annotate_test_explode")
+def _explode(doc):
+    if "BOOM" in doc.text:
+        raise ValueError("this note breaks the pipeline")
+    return doc
+
+
+def test_a_note_the_pipeline_fails_on_fails_alone(tmp_path):
+    from rules_pipelines import rule_pipeline
+
+    nlp = rule_pipeline()
+    nlp.add_pipe("annotate_test_explode")
+    nlp.to_disk(tmp_path / "explodes")
+    notes = write_jsonl(
+        tmp_path / "n.jsonl",
+        [
+            {"note_id": 1, "text": "fever"},
+            {"note_id": 2, "text": "BOOM rash"},
+            {"note_id": 3, "text": "rash"},
+        ],
+    )
+    summary = annotate(
+        str(tmp_path / "explodes"), str(notes), str(tmp_path / "out"), progress=False
+    )
+    assert (summary.annotated, summary.failed, dict(summary.reasons)) == (
+        2,
+        1,
+        {"pipeline_error": 1},
+    )
+    (error,) = read_table(tmp_path / "out", "note_nlp_error").to_dict("records")
+    assert (
+        error["note_source_id"] == "2"
+        and "ValueError: this note breaks the pipeline" in error["detail"]
+    )
+    assert error["location"].endswith("n.jsonl:2")
+    assert set(read_table(tmp_path / "out", "note_nlp").lexical_variant) == {"fever", "rash"}

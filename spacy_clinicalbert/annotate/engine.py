@@ -10,6 +10,7 @@ so memory stays flat however long the input.
 
 import multiprocessing
 from collections import deque
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Deque, Dict, Iterator, List, Optional, Tuple
 
@@ -132,7 +133,11 @@ class LocalExecutor:
 
 
 class PoolExecutor:
-    """`n_process` spawned workers, one torch thread each, the pipeline loaded once per worker."""
+    """`n_process` worker processes, one torch thread each, the pipeline loaded once per worker.
+
+    A worker that dies (killed, out of memory) stops the run with BrokenProcessPool instead
+    of hanging; the batches committed so far stay, and a restart resumes after them.
+    """
 
     def __init__(
         self,
@@ -147,8 +152,11 @@ class PoolExecutor:
         # pipeline's entry points pull in) once, never from this process and its torch threads.
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["spacy_clinicalbert.annotate.preload"])
-        self.pool = context.Pool(
-            n_process, initializer=_init_worker, initargs=(pipeline, int8, ctx, schema, batch_size)
+        self.pool = ProcessPoolExecutor(
+            n_process,
+            mp_context=context,
+            initializer=_init_worker,
+            initargs=(pipeline, int8, ctx, schema, batch_size),
         )
         self.batch_size = batch_size
         self.lookahead = 2
@@ -158,7 +166,7 @@ class PoolExecutor:
         for chunk in chunks:
             notes = [n for n, _ in chunk.pending]
             parts = [
-                self.pool.apply_async(_work, (notes[i : i + self.batch_size],))
+                self.pool.submit(_work, notes[i : i + self.batch_size])
                 for i in range(0, len(notes), self.batch_size)
             ]
             in_flight.append((chunk, parts))
@@ -170,11 +178,10 @@ class PoolExecutor:
     @staticmethod
     def _collect(item: Tuple[Chunk, List[Any]]) -> Tuple[Chunk, List[NoteResult]]:
         chunk, parts = item
-        return chunk, [result for part in parts for result in part.get()]
+        return chunk, [result for part in parts for result in part.result()]
 
     def close(self) -> None:
-        self.pool.close()
-        self.pool.join()
+        self.pool.shutdown(wait=True, cancel_futures=True)
 
 
 def chunk_rows(
@@ -189,7 +196,7 @@ def chunk_rows(
         if result.error is not None:
             reason, detail = result.error
             rows["note_nlp_error"].append(
-                _error_row(note.source_id, occurrence, "", reason, detail, ctx)
+                _error_row(note.source_id, occurrence, note.location, reason, detail, ctx)
             )
             rows["note_nlp_note"].append(done_row(note, occurrence, "failed", 0, ctx))
             summary.failed += 1

@@ -1,6 +1,7 @@
 """Imported once by the `--n-process` fork server, so each worker starts with spaCy, torch
 and the modules of every registered spaCy factory already imported (imports only: no
 pipeline is loaded and no torch thread is started here)."""
+
 from importlib.metadata import entry_points
 
 import spacy  # noqa: F401

@@ -40,6 +40,7 @@ class Note:
     person_id: Optional[int] = None
     note_date: Optional[dt.date] = None
     words: int = 0
+    location: str = ""
 
 
 def stable_int(*parts: Any) -> int:
@@ -133,5 +134,13 @@ def check_note(
         note_date = _as_date(record.note_date)
     except ValueError as err:
         return None, ("invalid_field", str(err))
-    note = Note(source_id, omop_note_id(source_id), text, person_id, note_date, len(text.split()))
+    note = Note(
+        source_id,
+        omop_note_id(source_id),
+        text,
+        person_id,
+        note_date,
+        len(text.split()),
+        record.location,
+    )
     return note, None
