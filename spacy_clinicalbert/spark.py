@@ -176,7 +176,7 @@ def annotate_tables(
     if ctx is None:
         from .annotate.pipeline import load_pipeline
 
-        ctx = row_context(load_pipeline(pipeline), spans_key=spans_key, nlp_datetime=nlp_datetime)
+        ctx = row_context(load_pipeline(pipeline, int8=int8), spans_key=spans_key, nlp_datetime=nlp_datetime)
     tables = tables_for(schema)
     union = _union(tables)
     columns = [*union.names, TABLE_COLUMN.name]
@@ -284,7 +284,7 @@ def annotate_files(
     from .annotate.pipeline import load_pipeline
 
     ctx = row_context(
-        load_pipeline(pipeline),
+        load_pipeline(pipeline, int8=bool(settings.get("int8"))),
         spans_key=settings.get("spans_key"),
         nlp_datetime=settings.pop("nlp_datetime", None),
     )
