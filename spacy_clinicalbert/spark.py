@@ -176,7 +176,9 @@ def annotate_tables(
     if ctx is None:
         from .annotate.pipeline import load_pipeline
 
-        ctx = row_context(load_pipeline(pipeline, int8=int8), spans_key=spans_key, nlp_datetime=nlp_datetime)
+        ctx = row_context(
+            load_pipeline(pipeline, int8=int8), spans_key=spans_key, nlp_datetime=nlp_datetime
+        )
     tables = tables_for(schema)
     union = _union(tables)
     columns = [*union.names, TABLE_COLUMN.name]
