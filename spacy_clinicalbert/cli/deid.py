@@ -361,3 +361,131 @@ def prepare_cli(
         msg.info(f"De-identification off (vars.deid_notes): {target} links to {notes}")
     (output_dir / "deid.json").write_text(json.dumps(record, indent=2) + "\n", encoding="utf8")
     msg.good(f"Wrote {output_dir / 'deid.json'}")
+
+
+@deid_app.command("corpus")
+def corpus_cli(
+    corpus_dir: Path = typer.Argument(
+        ..., exists=True, file_okay=False, help="The converted corpus: convert-corpus's folder."
+    ),
+    output_dir: Path = typer.Argument(
+        ..., help="Folder for the de-identified .spacy files (same names), e.g. corpus/deid."
+    ),
+    enabled: str = typer.Option(
+        "yes",
+        "--enabled",
+        help="yes: de-identify; no: link the .spacy files as they are (the workflow's off "
+        "switch, vars.deid_notes), recorded as such.",
+    ),
+    strategy: str = typer.Option(
+        "placeholder", "--strategy", "-s", help="Replacement strategy (see `deid run`)."
+    ),
+    pipeline: Optional[str] = typer.Option(
+        None,
+        "--pipeline",
+        help="A saved pipeline with clinical_deid; default: the pattern and context rules.",
+    ),
+    on_phi_overlap: str = typer.Option(
+        "keep",
+        "--on-phi-overlap",
+        help="A gold span that overlaps replaced PHI: keep (moved onto the replacement, "
+        "counted), drop (counted, with the relations it takes part in) or error (stop).",
+    ),
+    record: Optional[Path] = typer.Option(
+        None,
+        "--record",
+        help="Write the run's record here too (the workflow: models/deid/corpus.json, which "
+        "`package` puts into meta.json). Always written as OUTPUT_DIR/deid.json.",
+    ),
+    key_env: str = typer.Option(
+        "SPACY_CLINICALBERT_DEID_KEY", "--key-env", help="Key variable for surrogates."
+    ),
+    batch_size: int = typer.Option(16, "--batch-size", help="Docs per nlp.pipe batch."),
+):
+    """De-identify a converted corpus (every .spacy file of CORPUS_DIR, any source format)
+    doc by doc: the text is replaced and the gold entities, span groups, relations,
+    categories and annotation layers are moved onto the new text. Spans that overlap
+    replaced PHI are counted per layer in the record; nothing is dropped silently. The
+    patient of a doc (surrogates, date shifts) is its note id."""
+    import spacy
+    from spacy.tokens import DocBin
+    from tqdm import tqdm
+
+    from ..about import __version__
+    from ..deid.corpus import ON_OVERLAP, CorpusDeidStats, PhiOverlapError, deidentify_docs
+    from ..deid.replace import STRATEGIES, Deidentifier
+    from ..deid.surrogates import KeyError_
+
+    flag = enabled.strip().lower()
+    if flag not in ("yes", "no", "true", "false", "1", "0"):
+        msg.fail(f"--enabled {enabled!r}: yes or no", exits=1)
+    on = flag in ("yes", "true", "1")
+    if strategy not in STRATEGIES:
+        msg.fail(f"--strategy {strategy!r}: choose one of {', '.join(STRATEGIES)}", exits=1)
+    if on_phi_overlap not in ON_OVERLAP:
+        msg.fail(f"--on-phi-overlap {on_phi_overlap!r}: one of {', '.join(ON_OVERLAP)}", exits=1)
+    files = sorted(corpus_dir.glob("*.spacy"))
+    if not files:
+        msg.fail(f"{corpus_dir}: no .spacy files (run convert-corpus first)", exits=1)
+    if output_dir.resolve() == corpus_dir.resolve():
+        msg.fail("OUTPUT_DIR must differ from CORPUS_DIR (the originals are kept)", exits=1)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    info: dict = {
+        "enabled": on,
+        "input": str(corpus_dir),
+        "strategy": strategy if on else None,
+        "on_phi_overlap": on_phi_overlap if on else None,
+        "component": "clinical_deid",
+        "pipeline": pipeline if on else None,
+        "package_version": __version__,
+        "files": {},
+    }
+    if on:
+        try:
+            deid = Deidentifier(
+                spacy.load(pipeline) if pipeline else None, strategy=strategy, key_env=key_env
+            )
+        except (KeyError_, ValueError) as err:
+            msg.fail(str(err), exits=1)
+    for file in files:
+        target = output_dir / file.name
+        if target.exists() or target.is_symlink():
+            target.unlink()
+        if not on:
+            target.symlink_to(file.resolve())
+            info["files"][file.name] = "linked"
+            continue
+        from ..relations.data import install_extensions
+
+        install_extensions()
+        docbin = DocBin().from_disk(file)
+        nlp = deid.nlp
+        docs = list(docbin.get_docs(nlp.vocab))
+        stats = CorpusDeidStats()
+        try:
+            new_docs = deidentify_docs(
+                list(tqdm(docs, desc=file.name, unit="doc", leave=False)),
+                deid,
+                stats,
+                on_overlap=on_phi_overlap,
+                source=str(file),
+                batch_size=batch_size,
+            )
+        except PhiOverlapError as err:
+            msg.fail(str(err), exits=1)
+        DocBin(store_user_data=True, docs=new_docs).to_disk(target)
+        info["files"][file.name] = stats.to_dict()
+        over = sum(stats.overlapping.values())
+        msg.good(
+            f"{file.name}: {stats.docs} docs, {stats.docs_changed} with PHI, "
+            f"{sum(stats.replacements.values())} replacements, {over} gold spans overlapping "
+            f"PHI ({on_phi_overlap}), dropped {dict(stats.dropped) or 'none'} -> {target}"
+        )
+    if not on:
+        msg.info(f"De-identification off (vars.deid_notes): {output_dir} links to {corpus_dir}")
+    text = json.dumps(info, indent=2) + "\n"
+    (output_dir / "deid.json").write_text(text, encoding="utf8")
+    if record is not None:
+        record.parent.mkdir(parents=True, exist_ok=True)
+        record.write_text(text, encoding="utf8")
+    msg.good(f"Wrote {output_dir / 'deid.json'}")

@@ -6,6 +6,13 @@ from typing import Any, Dict, Optional
 from ..about import __version__
 
 
+def _sibling_json(path: Optional[Path], name: str) -> Dict[str, Any]:
+    sibling = path.parent / name if path is not None else None
+    if sibling is None or not sibling.exists():
+        return {"enabled": False, "step": "not run"}
+    return json.loads(sibling.read_text(encoding="utf8"))
+
+
 def _read_json(path: Optional[Path]) -> Optional[Dict[str, Any]]:
     if path is None:
         return None
@@ -52,6 +59,8 @@ def build_meta(
             _read_json(deid_info) if deid_info is not None and deid_info.exists()
             else {"enabled": False, "step": "not run"}
         ),
+        # its de-identification of the converted corpus (corpus.json next to deid.json)
+        "deidentification_corpus": _sibling_json(deid_info, "corpus.json"),
     }
     meta["base_model"] = meta["clinicalbert"]["base_model_used"]
     if base and base.get("fallback"):
