@@ -35,6 +35,11 @@ def main() -> None:
     parser.add_argument("--deletions", type=int, default=5, help="K, tokens removed at most")
     parser.add_argument("--random-orders", type=int, default=3)
     parser.add_argument("--category", default="ADE")
+    parser.add_argument("--kinds", default="category,relation,entity",
+                        help="Target kinds, in the order they are run (each over all sentences)")
+    parser.add_argument("--budget-seconds", type=float, default=0,
+                        help="Stop starting new targets after this long (0: no limit); the "
+                        "JSON says how many were done")
     parser.add_argument("--screenshots", default=str(REPO / "assets" / "screenshots"))
     parser.add_argument("--out", default=str(RESULTS / "explain.json"))
     args = parser.parse_args()
@@ -58,32 +63,44 @@ def main() -> None:
             break
     rng = random.Random(0)
     rows = []
-    for doc in tqdm(docs, desc="sentences", unit="sentence"):
-        targets = [("category", args.category), ("entity", doc.ents[0])]
-        if doc._.relations:
-            targets.append(("relation", doc._.relations[0]))
-        for kind, target in targets:
-            a = explain(nlp, doc, target, steps=args.steps, occlusion=True,
-                        occlusion_window=None)
-            protected = set(a.target.token_indices())
-            removable = [t.i for t in doc if t.i not in protected and not t.is_space]
-            k_max = min(args.deletions, len(removable))
-            ig_order = sorted(removable, key=lambda i: -a.scores[i])
-            occ_order = sorted(removable, key=lambda i: -numpy.nan_to_num(a.occlusion[i]))
-            orders = {"integrated gradients": ig_order, "occlusion": occ_order}
-            for r in range(args.random_orders):
-                shuffled = list(removable)
-                rng.shuffle(shuffled)
-                orders[f"random {r}"] = shuffled
-            curves = {}
-            for name, order in orders.items():
-                later = rescore(nlp, doc, a.target, [order[:k] for k in range(1, k_max + 1)])
-                curves[name] = [a.score] + later.tolist()
-            rows.append({"kind": kind, "score": a.score, "baseline": a.baseline_score,
-                         "gap": a.completeness_gap, "seconds": a.seconds,
-                         "occlusion_seconds": a.occlusion_seconds,
-                         "occlusion_passes": a.occlusion_passes, "tokens": len(doc),
-                         "curves": curves})
+    started = time.perf_counter()
+    jobs = []
+    for kind in args.kinds.split(","):
+        for doc in docs:
+            if kind == "category":
+                jobs.append((kind, doc, args.category))
+            elif kind == "entity":
+                jobs.append((kind, doc, doc.ents[0]))
+            elif doc._.relations:
+                jobs.append((kind, doc, doc._.relations[0]))
+    out_of_time = 0
+    for kind, doc, target in tqdm(jobs, desc="targets", unit="target"):
+        if args.budget_seconds and time.perf_counter() - started > args.budget_seconds:
+            out_of_time += 1
+            continue
+        a = explain(nlp, doc, target, steps=args.steps, occlusion=True,
+                    occlusion_window=None)
+        protected = set(a.target.token_indices())
+        removable = [t.i for t in doc if t.i not in protected and not t.is_space]
+        k_max = min(args.deletions, len(removable))
+        ig_order = sorted(removable, key=lambda i: -a.scores[i])
+        occ_order = sorted(removable, key=lambda i: -numpy.nan_to_num(a.occlusion[i]))
+        orders = {"integrated gradients": ig_order, "occlusion": occ_order}
+        for r in range(args.random_orders):
+            shuffled = list(removable)
+            rng.shuffle(shuffled)
+            orders[f"random {r}"] = shuffled
+        curves = {}
+        for name, order in orders.items():
+            later = rescore(nlp, doc, a.target, [order[:k] for k in range(1, k_max + 1)])
+            curves[name] = [a.score] + later.tolist()
+        rows.append({"kind": kind, "score": a.score, "baseline": a.baseline_score,
+                     "gap": a.completeness_gap, "seconds": a.seconds,
+                     "occlusion_seconds": a.occlusion_seconds,
+                     "occlusion_passes": a.occlusion_passes, "tokens": len(doc),
+                     "curves": curves})
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(json.dumps({"partial": True, "rows": rows}), encoding="utf8")
     summary = {}
     for kind in ("category", "entity", "relation", "all"):
         sel = [r for r in rows if kind == "all" or r["kind"] == kind]
@@ -130,7 +147,8 @@ def main() -> None:
     result = {"pipeline": args.pipeline, "test": args.test, "sentences": len(docs),
               "steps": args.steps, "passes_per_attribution": args.steps + 2,
               "deletions": args.deletions, "random_orders": args.random_orders,
-              "summary": summary,
+              "summary": summary, "targets_planned": len(jobs),
+              "targets_skipped_for_time": out_of_time, "budget_seconds": args.budget_seconds,
               "demo": {"target": attribution.target.describe(), "score": attribution.score,
                        "top": attribution.top(8), "gap": attribution.completeness_gap,
                        "screenshot": str(shot), "console_errors": errors},
