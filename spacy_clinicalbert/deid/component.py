@@ -120,7 +120,7 @@ class ClinicalDeid:
         if self.context:
             found += find_context(text)
         found += self.model_detections(doc)
-        return merge_detections(found)
+        return merge_detections(found, text)
 
     def __call__(self, doc: Doc) -> Doc:
         detections = self.detect(doc)

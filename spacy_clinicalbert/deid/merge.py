@@ -4,6 +4,9 @@ rules and the trained recognizer.
 1. Recall first: every detection of every part is a candidate.
 2. A model NAME span over a medical eponym ("Parkinson" in "Parkinson's disease") is dropped
    unless a rule found a name there too (the context rules know eponyms; the model may not).
+   With the note's text, a model span keeps only the words that support it (`support.py`:
+   runs of words shaped like its label, the first run and those a rule overlaps), so a
+   span that runs on past its PHI does not take ordinary words with it.
 3. Candidates are taken best first: higher score, then longer, then by part (patterns, then
    context, then model); a candidate overlapping one already taken is not taken. Scores: a
    pattern or a cue-based context rule 1.0, the model 0.95, a recurrence of a name found
@@ -13,21 +16,31 @@ rules and the trained recognizer.
 4. A candidate that was not taken but overlaps a taken span of the same i2b2 group extends it
    to their union (the model's "John Smith" widens the rule's "Smith"), so no PHI character a
    part found is left out; one of another group that still has characters outside every
-   taken span keeps those characters under its own label.
+   taken span keeps those characters under its own label (each stretch of them, trimmed of
+   spaces and punctuation when the text is known).
 """
 
-from typing import Iterable, List
+from typing import Iterable, List, Optional
 
 from .categories import CATEGORIES
 from .detection import SOURCES, Detection
+from .support import supported
 
 
 def _rank(det: Detection):
     return (-det.score, -(det.end - det.start), SOURCES.index(det.source), det.start)
 
 
-def merge_detections(candidates: Iterable[Detection]) -> List[Detection]:
+def merge_detections(
+    candidates: Iterable[Detection], text: Optional[str] = None
+) -> List[Detection]:
     cands = [d for d in set(candidates) if d.end > d.start and d.label in CATEGORIES]
+    if text is not None:
+        rules = [d for d in cands if d.source != "model"]
+        cands = rules + [
+            part for d in cands if d.source == "model" for part in supported(text, d, rules)
+        ]
+        cands = list(set(cands))
     taken: List[Detection] = []
     rest: List[Detection] = []
     for det in sorted(cands, key=_rank):
@@ -53,15 +66,28 @@ def merge_detections(candidates: Iterable[Detection]) -> List[Detection]:
                         start = max(start, other.end)
             taken[i] = t._replace(start=start, end=end)
             continue
-        # characters outside every taken span keep their own label
-        start, end = det.start, det.end
-        for i in sorted(hits, key=lambda k: taken[k].start):
-            t = taken[i]
-            if t.start <= start:
-                start = max(start, t.end)
-            elif t.end >= end:
-                end = min(end, t.start)
-        if end - start >= 2 and not any(start < t.end and t.start < end for t in taken):
-            taken.append(det._replace(start=start, end=end))
+        # characters outside every taken span keep their own label (each stretch between
+        # the taken spans it overlaps: a span inside it does not cut off what follows)
+        start = det.start
+        for t in sorted((taken[i] for i in hits), key=lambda t: t.start):
+            _leftover(taken, det, text, start, t.start)
+            start = max(start, t.end)
+        _leftover(taken, det, text, start, det.end)
         taken.sort()
     return sorted(taken)
+
+
+def _leftover(
+    taken: List[Detection], det: Detection, text: Optional[str], start: int, end: int
+) -> None:
+    """Keep det's characters [start, end) under its own label: trimmed of spaces and
+    punctuation when the text is known, and only if a letter or digit is left."""
+    if text is not None:
+        while start < end and not text[start].isalnum():
+            start += 1
+        while end > start and not text[end - 1].isalnum():
+            end -= 1
+        if end > start:
+            taken.append(det._replace(start=start, end=end))
+    elif end - start >= 2:
+        taken.append(det._replace(start=start, end=end))
