@@ -82,7 +82,7 @@ def main() -> None:
                     occlusion_window=None)
         protected = set(a.target.token_indices())
         removable = [t.i for t in doc if t.i not in protected and not t.is_space]
-        k_max = min(args.deletions, len(removable))
+        k_max = min(args.deletions, len(removable) - (kind == "category"))  # never an empty doc
         ig_order = sorted(removable, key=lambda i: -a.scores[i])
         occ_order = sorted(removable, key=lambda i: -numpy.nan_to_num(a.occlusion[i]))
         orders = {"integrated gradients": ig_order, "occlusion": occ_order}

@@ -49,6 +49,8 @@ def rescore(nlp: Language, doc: Doc, target: Target, removals: Sequence[Sequence
     for positions in removals:
         if protected & set(positions):
             raise ValueError("rescore: a removal includes the target's own tokens")
+        if len(set(positions)) >= len(doc):
+            raise ValueError("rescore: a removal would leave an empty doc")
         new, index = without(doc, positions)
         moved = target.remap(index)
         if moved is None:  # cannot happen: the target's tokens are protected
@@ -73,6 +75,8 @@ def occlusion(nlp: Language, doc: Doc, target: Target, score: float,
     else:
         lo, hi = max(0, min(protected) - window), min(len(doc), max(protected) + 1 + window)
     positions = [i for i in range(lo, hi) if i not in protected and not doc[i].is_space]
+    if len(doc) == 1:  # a category of a one-token doc: never score an empty doc
+        positions = []
     if positions:
         scores = rescore(nlp, doc, target, [[i] for i in positions], batch_size)
         values[positions] = score - scores
