@@ -98,9 +98,23 @@ def presidio_detector() -> Callable[[Sequence[str]], List[list]]:
 
 
 def philter_detector() -> Callable[[Sequence[str]], List[list]]:
+    import nltk
     import philter_lite
 
     from spacy_clinicalbert.deid.detection import Detection
+
+    try:
+        nltk.data.find("taggers/averaged_perceptron_tagger_eng")
+    except LookupError:
+        # detect_phi() POS-tags every note before its first filter, and its name blacklists
+        # only match NNP-tagged words: no config turns the tagger off, and another tagger
+        # would no longer be philter's name detection. The NLTK data comes only from NLTK's
+        # downloader (no PyPI or Debian package), which cannot be reached here.
+        raise RuntimeError(
+            "needs NLTK's averaged_perceptron_tagger_eng (nltk.download, not reachable offline); "
+            "detect_phi() tags every note before any filter and its name lists match NNP words "
+            "only, so it cannot run without it"
+        ) from None
 
     filters = philter_lite.load_filters(str(Path(philter_lite.__file__).parent / "configs" / "philter_delta.toml"))
     philter_lite.detect_phi("Seen by Dr. Smith on 5/12/2019.", filters)  # fails here if it cannot run
