@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
+from .dates import MONTHS
+
 Segment = Tuple[str, Optional[str]]  # (text, label or None)
 
 
@@ -376,20 +378,7 @@ _SCRUBBED_DATE = re.compile(
 )
 _OLD_AGE = re.compile(r"\b(9\d|1[01]\d)(?=-year-old|-year old| year old| years old)")
 _AGE_MENTION = re.compile(r"\b([2-8]\d)(-year-old|-year old| year old| years old)")
-_DATE_WORDS = {
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-}
+_DATE_WORDS = set(MONTHS)
 
 
 def _fill_mtsamples(g: _Gen, text: str, pt: Patient) -> List[Segment]:
