@@ -43,11 +43,25 @@ def test_completeness_and_determinism(nlp, text):
         delta = a.score - a.baseline_score
         assert abs(a.scores.sum() - delta) <= 0.05 * abs(delta) + 1e-6, (kind, a.scores, delta)
         assert a.completeness_gap <= 0.05 or abs(delta) < 2e-5
-        assert a.passes <= 62 and a.unaligned == pytest.approx(0.0, abs=1e-9)
+        assert a.passes <= 64 and a.unaligned == pytest.approx(0.0, abs=1e-9)
         again = explain(nlp, doc, target, steps=32, occlusion=False)
         assert numpy.array_equal(a.scores, again.scores) and a.score == again.score
     assert kinds == ({"category", "entity", "relation"} if "developed" in text
                      else {"category", "entity"})
+
+
+def test_refinement_adds_the_midpoints_within_64_passes(nlp):
+    """Refining 32 nodes with their 31 midpoints is the 63-node trapezoid, reusing all passes."""
+    doc = nlp("patient developed rash after aspirin .")
+    coarse = explain(nlp, doc, "NEGATED", steps=32, occlusion=False, refine_above=None)
+    refined = explain(nlp, doc, "NEGATED", steps=32, occlusion=False, refine_above=0.0)
+    direct = explain(nlp, doc, "NEGATED", steps=63, occlusion=False, refine_above=None)
+    assert (coarse.passes, refined.passes, direct.passes) == (32, 63, 63)
+    assert numpy.allclose(refined.scores, direct.scores, rtol=1e-6, atol=1e-9)
+    assert refined.score == coarse.score and refined.baseline_score == coarse.baseline_score
+    ends = explain(nlp, doc, "NEGATED", steps=8, method="gausslegendre", occlusion=False)
+    assert ends.passes == 10 and ends.score == pytest.approx(coarse.score, abs=1e-6)
+    assert ends.baseline_score == pytest.approx(coarse.baseline_score, abs=1e-6)
 
 
 def test_top_tokens_and_occlusion_agree_on_the_cue(nlp):
@@ -82,7 +96,9 @@ def test_deletion_curve_beats_random(nlp):
 def test_bad_targets_and_settings(nlp):
     doc = nlp("patient denies rash on aspirin .")
     with pytest.raises(ValueError, match="steps must lie in"):
-        explain(nlp, doc, "NEGATED", steps=63)
+        explain(nlp, doc, "NEGATED", steps=65)
+    with pytest.raises(ValueError, match="steps must lie in"):
+        explain(nlp, doc, "NEGATED", steps=63, method="gausslegendre")
     with pytest.raises(ValueError, match="has no label 'NOPE'"):
         explain(nlp, doc, "NOPE")
     with pytest.raises(ValueError, match="method must be one of"):

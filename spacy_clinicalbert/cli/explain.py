@@ -24,8 +24,15 @@ def explain_cli(
     ),
     steps: int = typer.Option(
         32, "--steps",
-        help="Integration points of integrated gradients (2-62; each is one forward and one "
-        "backward pass, plus two forward passes for the end points).",
+        help="Integration points of integrated gradients, one forward and one backward pass "
+        "each (2-64 for the trapezoid, whose points include both ends; 2-62 for "
+        "gausslegendre, which adds one forward of the two ends).",
+    ),
+    refine_above: float = typer.Option(
+        0.05, "--refine-above",
+        help="Trapezoid only: when the attributions' sum misses score - baseline by more than "
+        "this share, add the midpoints between the points (32 steps become 63 passes) if that "
+        "stays within 64 passes. A negative value never refines.",
     ),
     method: str = typer.Option(
         "riemann_trapezoid", "--method",
@@ -67,7 +74,8 @@ def explain_cli(
     attributions = []
     for tgt in targets:
         try:
-            a = explain(nlp, doc, tgt, steps=steps, method=method, occlusion=occlusion)
+            a = explain(nlp, doc, tgt, steps=steps, method=method, occlusion=occlusion,
+                        refine_above=refine_above if refine_above >= 0 else None)
         except ValueError as err:
             msg.warn(f"{tgt}: {err}")
             continue
