@@ -130,7 +130,7 @@ def _integrate(nlp: Language, doc: Doc, tgt: Target, alphas: numpy.ndarray,
     """Weighted sum of the attributions at `alphas`, and the target's score at each."""
     total = numpy.zeros(len(doc))
     unaligned = 0.0
-    values = []
+    values: list = []
     for lo in range(0, len(alphas), batch_size):
         a, w = alphas[lo:lo + batch_size], weights[lo:lo + batch_size]
         out = run(nlp, tgt.component, [doc.copy() for _ in a], [tgt] * len(a),
