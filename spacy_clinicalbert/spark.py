@@ -18,7 +18,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
 from .annotate.omop import RowContext, done_row, row_context
 from .annotate.records import DEFAULT_MAX_CHARS, Note, SourceNote, check_note, omop_note_id
@@ -210,8 +210,13 @@ def annotate(df, pipeline: str, **settings: Any):
     return tables["note_nlp"] if "note_nlp" in tables else tables["entities"]
 
 
-def spark_session(master: str = "local[2]", app_name: str = "spacy-clinicalbert annotate"):
-    """A SparkSession whose Python workers run this interpreter (so they find this package)."""
+def spark_session(
+    master: str = "local[2]",
+    app_name: str = "spacy-clinicalbert annotate",
+    jars: Sequence[str] = (),
+):
+    """A SparkSession whose Python workers run this interpreter (so they find this package);
+    `jars` (JDBC drivers) go on its classpath."""
     from pyspark.sql import SparkSession
 
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
@@ -222,6 +227,8 @@ def spark_session(master: str = "local[2]", app_name: str = "spacy-clinicalbert 
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
     )
+    if jars:
+        builder = builder.config("spark.jars", ",".join(jars))
     cores = master[len("local[") : -1] if master.startswith("local[") else ""
     if cores.isdigit():  # one machine: one shuffle partition per core (not 200, not coalesced to 1)
         builder = builder.config("spark.sql.shuffle.partitions", cores).config(
@@ -233,11 +240,12 @@ def spark_session(master: str = "local[2]", app_name: str = "spacy-clinicalbert 
 
 
 def read_notes(spark, spec: str, query: Optional[str] = None):
-    """Parquet (file or folder), JSONL, CSV, or a JDBC URL with `query` (driver jar via --jars)."""
-    if spec.startswith("jdbc:"):
-        if not query:
-            raise ValueError("a JDBC input needs --query")
-        return spark.read.format("jdbc").option("url", spec).option("query", query).load()
+    """Parquet (file or folder), JSONL, CSV, or a database (SQLAlchemy or `jdbc:` URL) with
+    `query`, read over JDBC (see `spark_database`)."""
+    from .spark_database import is_database, read_jdbc
+
+    if is_database(spec):
+        return read_jdbc(spark, spec, query)
     path = Path(spec).expanduser()
     if not path.exists():
         raise ValueError(f"{path}: no such file or folder.")
@@ -262,26 +270,40 @@ def annotate_files(
     master: str = "local[2]",
     query: Optional[str] = None,
     overwrite: bool = False,
+    table_prefix: str = "",
+    jars: Sequence[str] = (),
     spark=None,
     **settings: Any,
 ) -> Summary:
-    """`annotate --engine spark`: notes from files (or JDBC) to a Parquet output folder.
+    """`annotate --engine spark`: notes from files or a database to a Parquet output folder
+    or a database.
 
-    The output has the local engine's layout (`OUTPUT/<table>/part-*.parquet`) and the
+    A folder output has the local engine's layout (`OUTPUT/<table>/part-*.parquet`) and the
     same protocol: Spark writes a run's tables into a staging folder, one ledger rename
-    commits them, and notes already in `note_nlp_note` are left out of a new run.
+    commits them. A database output gets the local engine's tables, through staging tables
+    and one transaction (`spark_database`). Either way, notes already in `note_nlp_note`
+    are left out of a new run.
     """
-    import pyarrow.parquet as pq  # type: ignore[import-untyped]
-
-    from .annotate.sinks import FileSink
+    from .annotate.sinks import DatabaseSink, FileSink
+    from .spark_database import default_jars, is_database
 
     started = time.perf_counter()
-    spark = spark or spark_session(master)
+    spark = spark or spark_session(master, jars=default_jars((input, output), jars))
     tables = tables_for(settings.get("schema", "omop"))
-    sink = FileSink(Path(output), "parquet", overwrite=overwrite)
+    to_database = is_database(output)
+    if to_database and output.startswith("jdbc:"):
+        raise ValueError(
+            "give the output database as a SQLAlchemy URL (postgresql+psycopg://user@host/db): "
+            "the driver commits the run in one transaction through it"
+        )
+    sink: Any = (
+        DatabaseSink(output, prefix=table_prefix, overwrite=overwrite)
+        if to_database
+        else FileSink(Path(output), "parquet", overwrite=overwrite)
+    )
     done = sink.open(tables)
     summary = Summary()
-    summary.recovered = dict(sink.recovered)
+    summary.recovered = dict(getattr(sink, "recovered", {}))
     notes = read_notes(spark, input, query)
     from .annotate.pipeline import load_pipeline
 
@@ -296,6 +318,24 @@ def annotate_files(
         else None
     )
     out = annotate_tables(notes, pipeline, ctx=ctx, skip=skip, **settings)
+    if to_database:
+        from .spark_database import commit_to_database
+
+        commit_to_database(sink, out, tables, summary)
+    else:
+        _commit_files(sink, out, summary)
+    sink.close()
+    summary.read = notes.count()
+    summary.skipped_done = summary.read - summary.annotated - summary.failed
+    summary.started = started
+    return summary.finish()
+
+
+def _commit_files(sink, out: Dict[str, Any], summary: Summary) -> None:
+    """Write the tables into a staging folder, commit it with one ledger rename, count it."""
+    import pyarrow.parquet as pq  # type: ignore[import-untyped]
+
+    root = sink.root
     batch = sink.ledger.next_batch()
     staged = sink.ledger.stage(batch)
     moves: List[Tuple[str, str]] = []
@@ -305,32 +345,24 @@ def annotate_files(
             moves.append((f"{name}/{part.name}", f"{name}/part-{batch:06d}-{k:05d}.parquet"))
     if moves:
         sink.ledger.commit(batch, moves)
-    sink.close()
-    summary.read = notes.count()
     this_run = [
-        pq.read_table(p) for p in Path(output, "note_nlp_note").glob(f"part-{batch:06d}-*.parquet")
+        pq.read_table(p) for p in Path(root, "note_nlp_note").glob(f"part-{batch:06d}-*.parquet")
     ]
-    statuses: Dict[str, int] = {}
     for table in this_run:
-        for status in table.column("status").to_pylist():
-            statuses[status] = statuses.get(status, 0) + 1
-    summary.annotated = statuses.get("annotated", 0)
-    summary.failed = statuses.get("failed", 0) + statuses.get("duplicate", 0)
-    summary.skipped_done = summary.read - summary.annotated - summary.failed
-    for part in Path(output, "note_nlp_error").glob(f"part-{batch:06d}-*.parquet"):
+        for status, words in zip(
+            table.column("status").to_pylist(), table.column("words").to_pylist(), strict=True
+        ):
+            if status == "annotated":
+                summary.annotated += 1
+                summary.words += words or 0
+            else:  # failed, duplicate
+                summary.failed += 1
+    for part in Path(root, "note_nlp_error").glob(f"part-{batch:06d}-*.parquet"):
         for reason in pq.read_table(part).column("reason").to_pylist():
             summary.reasons[reason] += 1
     for name in out:
         summary.rows[name] = sum(
             pq.read_metadata(p).num_rows
-            for p in Path(output, name).glob(f"part-{batch:06d}-*.parquet")
+            for p in Path(root, name).glob(f"part-{batch:06d}-*.parquet")
         )
-    summary.words = sum(
-        w or 0
-        for t in this_run
-        for s, w in zip(t.column("status").to_pylist(), t.column("words").to_pylist(), strict=True)
-        if s == "annotated"
-    )
     summary.batches = 1 if moves else 0
-    summary.started = started
-    return summary.finish()

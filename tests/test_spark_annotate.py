@@ -1,4 +1,5 @@
-"""Spark engine in local[2]: the same rows as the local engine, from the API and the CLI."""
+"""Spark engine in local[2]: the same rows as the local engine, from the API and the CLI,
+from Parquet to Parquet and from a real PostgreSQL to it over JDBC."""
 
 import json
 
@@ -30,24 +31,34 @@ def spark(load_log):
     import os
 
     from spacy_clinicalbert.spark import LOAD_LOG, spark_session
+    from spacy_clinicalbert.spark_database import DEBIAN_POSTGRES_JAR
 
+    # the JDBC test needs the driver on the JVM's classpath from the start (.ci/run installs it)
+    assert DEBIAN_POSTGRES_JAR.exists(), "install Debian's libpostgresql-jdbc-java"
     os.environ[LOAD_LOG] = str(load_log)  # inherited by the local[2] Python workers
-    session = spark_session("local[2]", "spacy-clinicalbert tests")
+    session = spark_session("local[2]", "spacy-clinicalbert tests", jars=[str(DEBIAN_POSTGRES_JAR)])
     yield session
     session.stop()
     del os.environ[LOAD_LOG]
 
 
-def test_spark_rows_equal_the_local_engine(spark, load_log, tmp_path):
+@pytest.fixture(scope="module")
+def pipeline(tmp_path_factory):
+    """One pipeline path for the module: each Python worker loads it once, whatever the test."""
+    return str(save_rule_pipeline(tmp_path_factory.mktemp("spark") / "pipeline"))
+
+
+RECORDS = [{"note_id": int(n), "text": t, "pid": 5} for n, t in NOTES] + [
+    {"note_id": 900, "text": None, "pid": 5},
+    {"note_id": 101, "text": "again", "pid": 5},
+    {"note_id": 901, "text": "   ", "pid": 5},
+]
+
+
+def test_spark_rows_equal_the_local_engine(spark, load_log, pipeline, tmp_path):
     from spacy_clinicalbert.spark import annotate as spark_annotate
 
-    pipeline = str(save_rule_pipeline(tmp_path / "pipeline"))
-    records = [{"note_id": int(n), "text": t, "pid": 5} for n, t in NOTES]
-    records += [
-        {"note_id": 900, "text": None, "pid": 5},
-        {"note_id": 101, "text": "again", "pid": 5},
-        {"note_id": 901, "text": "   ", "pid": 5},
-    ]
+    records = RECORDS
     pd.DataFrame(records).to_parquet(tmp_path / "notes.parquet")
     write_jsonl(tmp_path / "notes.jsonl", records)
     local = annotate(
@@ -108,3 +119,110 @@ def test_spark_rows_equal_the_local_engine(spark, load_log, tmp_path):
     loads = [line.split() for line in load_log.read_text().splitlines()]
     assert 1 <= len(loads) <= 2 and len({pid for pid, _, _ in loads}) == len(loads)
     assert {threads for _, threads, _ in loads} == {"1"}
+
+
+def _sql(url, statement, rows=None):
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        result = conn.execute(sa.text(statement), rows) if rows else conn.execute(sa.text(statement))
+        out = result.all() if result.returns_rows else None
+    engine.dispose()
+    return out
+
+
+def _db_table(url, table):
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        frame = pd.read_sql(sa.text(f"SELECT * FROM {table}"), conn)
+    engine.dispose()
+    return frame
+
+
+def test_spark_reads_and_writes_postgresql_over_jdbc_exactly_once(spark, pipeline, tmp_path):
+    """Notes from a PostgreSQL query, rows into its typed tables through staging tables and one
+    transaction: the local engine's rows; a killed run's leftover staging rows never land; a
+    second run skips every note."""
+    from postgres_server import postgres_server
+
+    local = tmp_path / "local"
+    pd.DataFrame(RECORDS).to_parquet(tmp_path / "notes.parquet")
+    annotate(
+        pipeline,
+        str(tmp_path / "notes.parquet"),
+        str(local),
+        person_id="pid",
+        nlp_datetime=WHEN,
+        progress=False,
+    )
+    with postgres_server() as url:
+        # seq keeps the input's order: the first of the two notes 101 is the one annotated
+        _sql(url, "CREATE TABLE note (seq INT, note_id BIGINT, pid BIGINT, note_text TEXT)")
+        _sql(
+            url,
+            "INSERT INTO note VALUES (:seq, :note_id, :pid, :text)",
+            [dict(r, seq=k) for k, r in enumerate(RECORDS)],
+        )
+        # what a run killed between staging and commit leaves behind: staged rows, never landed
+        _sql(url, "CREATE TABLE note_nlp_spark_stage (note_id BIGINT, lexical_variant TEXT)")
+        _sql(url, "INSERT INTO note_nlp_spark_stage VALUES (101, 'left by a killed run')")
+        args = [
+            "annotate",
+            pipeline,
+            "-i",
+            url,
+            "--query",
+            "SELECT note_id, pid, note_text FROM note ORDER BY seq",
+            "-o",
+            url,
+            "--engine",
+            "spark",
+            "--text-column",
+            "note_text",
+            "--person-column",
+            "pid",
+            "--nlp-datetime",
+            WHEN.isoformat(),
+            "--summary",
+            str(tmp_path / "s.json"),
+        ]
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 0, result.output
+        summary = json.loads((tmp_path / "s.json").read_text())
+        assert (summary["annotated"], summary["failed"], summary["failed_by_reason"]) == (
+            4,
+            3,
+            {"null_text": 1, "duplicate_id": 1, "empty_text": 1},
+        )
+        assert summary["rows"]["note_nlp"] == len(EXPECTED)
+        for table in ("note_nlp", "note_nlp_note", "note_nlp_error"):
+            assert comparable(_db_table(url, table), drop=("location",)) == comparable(
+                read_table(local, table), drop=("location",)
+            ), table
+        stages = _sql(
+            url,
+            "SELECT table_name FROM information_schema.tables WHERE table_name LIKE :pattern",
+            {"pattern": "%spark_stage"},
+        )
+        assert stages == []
+        types = dict(
+            _sql(
+                url,
+                "SELECT column_name, data_type FROM information_schema.columns "
+                "WHERE table_name = 'note_nlp'",
+            )
+        )
+        assert (types["note_nlp_id"], types["nlp_date"], types["snippet"]) == (
+            "bigint",
+            "date",
+            "character varying",
+        )
+        again = CliRunner().invoke(app, args)
+        assert again.exit_code == 0, again.output
+        assert "7 notes read: 0 annotated, 0 failed, 7 skipped (already done)" in again.output
+        assert _sql(url, "SELECT COUNT(*) FROM note_nlp")[0][0] == len(EXPECTED)
+        sqlite = CliRunner().invoke(app, [*args[:6], "-o", f"sqlite:///{tmp_path}/x.db", *args[8:]])
+        assert sqlite.exit_code == 1 and "supports PostgreSQL" in sqlite.output

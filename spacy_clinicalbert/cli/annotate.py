@@ -24,14 +24,16 @@ def annotate_cli(
         "-i",
         help="Notes: .csv, .tsv, .jsonl, .parquet, a folder of .txt (or .parquet) files, or a "
         "database "
-        "URL (sqlite:///notes.db, postgresql+psycopg://user@host/db) with --query.",
+        "URL (sqlite:///notes.db, postgresql+psycopg://user@host/db; with --engine spark, "
+        "PostgreSQL or a jdbc: URL) with --query.",
     ),
     output: str = typer.Option(
         ...,
         "--output",
         "-o",
         help="Where rows go: a folder (one sub-folder of part files per table) or a database URL "
-        "(tables created when missing). Run again on the same output to resume.",
+        "(tables created when missing; with --engine spark, PostgreSQL over JDBC). Run again on "
+        "the same output to resume.",
     ),
     query: Optional[str] = typer.Option(
         None, "--query", help="SQL query giving the notes when --input is a database URL."
@@ -71,6 +73,12 @@ def annotate_cli(
         "local[2]",
         "--master",
         help="Spark master URL for --engine spark (local[2], spark://host:7077, yarn).",
+    ),
+    jars: Optional[str] = typer.Option(
+        None,
+        "--jars",
+        help="Comma-separated jars for Spark's classpath (a JDBC driver for a database input "
+        "or output; default: Debian's /usr/share/java/postgresql.jar when present).",
     ),
     n_process: int = typer.Option(
         1,
@@ -138,7 +146,15 @@ def annotate_cli(
             from ..spark import annotate_files
 
             summary = annotate_files(
-                pipeline, input, output, master=master, query=query, overwrite=overwrite, **settings
+                pipeline,
+                input,
+                output,
+                master=master,
+                query=query,
+                overwrite=overwrite,
+                table_prefix=table_prefix,
+                jars=[j for j in (jars or "").split(",") if j],
+                **settings,
             )
         else:
             from ..annotate import annotate
