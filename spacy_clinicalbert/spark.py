@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
-from .annotate.omop import RowContext, done_row, row_context
+from .annotate.omop import RowContext, done_row, pipeline_context
 from .annotate.records import DEFAULT_MAX_CHARS, Note, SourceNote, check_note, omop_note_id
 from .annotate.schema import Column, TableSchema, spark_schema, tables_for
 from .annotate.summary import Summary
@@ -174,11 +174,7 @@ def annotate_tables(
                 f"no column '{name}' in the Spark DataFrame (columns: {', '.join(df.columns)})"
             )
     if ctx is None:
-        from .annotate.pipeline import load_pipeline
-
-        ctx = row_context(
-            load_pipeline(pipeline, int8=int8), spans_key=spans_key, nlp_datetime=nlp_datetime
-        )
+        ctx = pipeline_context(pipeline, int8=int8, spans_key=spans_key, nlp_datetime=nlp_datetime)
     tables = tables_for(schema)
     union = _union(tables)
     columns = [*union.names, TABLE_COLUMN.name]
@@ -305,10 +301,9 @@ def annotate_files(
     summary = Summary()
     summary.recovered = dict(getattr(sink, "recovered", {}))
     notes = read_notes(spark, input, query)
-    from .annotate.pipeline import load_pipeline
-
-    ctx = row_context(
-        load_pipeline(pipeline, int8=bool(settings.get("int8"))),
+    ctx = pipeline_context(  # the driver names the pipeline; only the workers load it
+        pipeline,
+        int8=bool(settings.get("int8")),
         spans_key=settings.get("spans_key"),
         nlp_datetime=settings.pop("nlp_datetime", None),
     )

@@ -352,6 +352,13 @@ def test_int8_encoder_runs_and_is_named_in_nlp_system(tiny_bert, notes_jsonl, tm
     base = f"en_pipeline 0.0.0 (base model {tiny_bert}"
     assert set(int8.nlp_system) == {f"{base}; encoder int8)"}
     assert set(fp32.nlp_system) == {f"{base})"}
+    # the name the Spark driver and the --n-process parent give from config.cfg and meta.json
+    from spacy_clinicalbert.annotate.omop import pipeline_context, row_context
+
+    loaded = row_context(spacy.load(tmp_path / "trf"), nlp_datetime=WHEN)
+    assert pipeline_context(str(tmp_path / "trf"), nlp_datetime=WHEN) == loaded
+    assert loaded.has_context and loaded.has_sections and loaded.nlp_system == f"{base})"
+    assert pipeline_context(str(tmp_path / "trf"), int8=True).nlp_system == f"{base}; encoder int8)"
     assert comparable(int8.drop(columns="nlp_system")) == comparable(
         fp32.drop(columns="nlp_system")
     )

@@ -18,6 +18,7 @@ Field by field (OMOP's own definitions, and what we put there):
 
 import datetime as dt
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from spacy.language import Language
@@ -50,40 +51,112 @@ class RowContext:
         return self.nlp_datetime.date()
 
 
-def nlp_system(nlp: Language) -> str:
-    """'NAME VERSION (base model BASE)' from the pipeline's meta."""
-    meta = nlp.meta or {}
+ENCODER_FACTORIES = {"clinicalbert", "transformer"}
+CONTEXT_FACTORIES = {"clinical_context", "medspacy_context"}
+SECTION_FACTORIES = {"clinical_sectionizer", "medspacy_sectionizer"}
+
+
+def _system_name(meta: Dict[str, Any], components: Dict[str, Any], int8: bool) -> str:
+    """'NAME VERSION (base model BASE[; encoder int8])' from a pipeline's meta and config."""
     name = f"{meta.get('lang', 'xx')}_{meta.get('name', 'pipeline')}"
     base = meta.get("base_model") or (meta.get("clinicalbert") or {}).get("base_model_used")
     if not base:  # an unpackaged pipeline: the encoder's model name in its config
-        for pipe_name, factory in nlp.pipe_factories.items():
-            if factory in {"clinicalbert", "transformer"}:
-                model = nlp.config["components"][pipe_name].get("model", {})
+        for component in components.values():
+            if component.get("factory") in ENCODER_FACTORIES:
+                model = component.get("model", {})
                 base = model.get("name") if isinstance(model.get("name"), str) else None
                 break
     text = f"{name} {meta.get('version', '0.0.0')}"
     notes = [f"base model {base}"] if base else []
-    if _runs_int8(nlp):
+    if int8:
         notes.append("encoder int8")
     return f"{text} ({'; '.join(notes)})" if notes else text
 
 
+def nlp_system(nlp: Language) -> str:
+    """'NAME VERSION (base model BASE)' from the pipeline's meta."""
+    components = {n: nlp.config["components"][n] for n in nlp.pipe_names}
+    return _system_name(nlp.meta or {}, components, _runs_int8(nlp))
+
+
 def _runs_int8(nlp: Language) -> bool:
-    if not any(f in {"clinicalbert", "transformer"} for f in nlp.pipe_factories.values()):
+    if not any(f in ENCODER_FACTORIES for f in nlp.pipe_factories.values()):
         return False
     from ..transformer.quantization import is_quantized
 
     return is_quantized(nlp)
 
 
+def _context(
+    factories: set, system: str, spans_key: Optional[str], nlp_datetime: Optional[dt.datetime]
+) -> RowContext:
+    when = nlp_datetime or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+    return RowContext(
+        system,
+        when,
+        bool(factories & CONTEXT_FACTORIES),
+        bool(factories & SECTION_FACTORIES),
+        spans_key,
+    )
+
+
 def row_context(
     nlp: Language, *, spans_key: Optional[str] = None, nlp_datetime: Optional[dt.datetime] = None
 ) -> RowContext:
-    factories = set(nlp.pipe_factories.values())
-    has_context = bool(factories & {"clinical_context", "medspacy_context"})
-    has_sections = bool(factories & {"clinical_sectionizer", "medspacy_sectionizer"})
-    when = nlp_datetime or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
-    return RowContext(nlp_system(nlp), when, has_context, has_sections, spans_key)
+    factories = {nlp.get_pipe_meta(name).factory for name in nlp.pipe_names}
+    return _context(factories, nlp_system(nlp), spans_key, nlp_datetime)
+
+
+def pipeline_folder(pipeline: str) -> Optional[Path]:
+    """The folder holding `pipeline`'s config.cfg: the path itself, or an installed package's
+    data folder; None when neither is found."""
+    import spacy
+
+    path = Path(pipeline).expanduser()
+    if (path / "config.cfg").exists():
+        return path
+    if not path.exists() and spacy.util.is_package(pipeline):
+        package = spacy.util.get_package_path(pipeline)
+        found = sorted(package.glob("*/config.cfg"))
+        if len(found) == 1:
+            return found[0].parent
+    return None
+
+
+def pipeline_context(
+    pipeline: str,
+    *,
+    int8: bool = False,
+    spans_key: Optional[str] = None,
+    nlp_datetime: Optional[dt.datetime] = None,
+) -> RowContext:
+    """The RowContext of a saved or installed pipeline from its config.cfg and meta.json alone.
+
+    Spark's driver and the parent of `--n-process` workers never run the pipeline, so they
+    need not load its weights (a ClinicalBERT in a small driver's memory) to name it. A name
+    that is neither a folder nor a package is loaded, so spaCy gives its own error.
+    """
+    import spacy
+    import srsly
+
+    folder = pipeline_folder(pipeline)
+    if folder is None:
+        from .pipeline import load_pipeline
+
+        return row_context(
+            load_pipeline(pipeline, int8=int8), spans_key=spans_key, nlp_datetime=nlp_datetime
+        )
+    config = spacy.util.load_config(folder / "config.cfg", interpolate=True)
+    meta = srsly.read_json(folder / "meta.json") if (folder / "meta.json").exists() else {}
+    disabled = set(config["nlp"].get("disabled", []))
+    components = {
+        name: config["components"][name]
+        for name in config["nlp"]["pipeline"]
+        if name not in disabled
+    }
+    factories = {c.get("factory") for c in components.values()}
+    int8 = int8 and bool(factories & ENCODER_FACTORIES)
+    return _context(factories, _system_name(meta, components, int8), spans_key, nlp_datetime)
 
 
 def snippet(text: str, start: int, end: int, width: int = SNIPPET_CHARS) -> str:

@@ -6,7 +6,7 @@ import sys
 from typing import TYPE_CHECKING, Callable, Optional, Union
 
 from .engine import chunk_rows, make_executor, triage
-from .omop import row_context
+from .omop import pipeline_context, row_context
 from .records import DEFAULT_MAX_CHARS
 from .schema import tables_for
 from .sinks import Sink, open_sink
@@ -69,8 +69,14 @@ def annotate(
         if isinstance(output, str)
         else output
     )
-    if isinstance(pipeline, str):
-        nlp = load_pipeline(pipeline, int8=int8 and n_process == 1, threads=threads)
+    nlp: Optional["Language"] = None
+    if isinstance(pipeline, str) and n_process > 1:
+        # each worker loads its own; this process only names the pipeline in the rows
+        ctx = pipeline_context(
+            pipeline, int8=int8, spans_key=spans_key, nlp_datetime=nlp_datetime
+        )
+    elif isinstance(pipeline, str):
+        nlp = load_pipeline(pipeline, int8=int8, threads=threads)
     elif n_process > 1 or int8:
         raise ValueError(
             "a loaded pipeline runs in this process only: pass its path for "
@@ -78,12 +84,11 @@ def annotate(
         )
     else:
         nlp = pipeline
-    ctx = row_context(nlp, spans_key=spans_key, nlp_datetime=nlp_datetime)
+    if nlp is not None:
+        ctx = row_context(nlp, spans_key=spans_key, nlp_datetime=nlp_datetime)
     summary = Summary()
     done = sink.open(tables)
     summary.recovered = dict(getattr(sink, "recovered", {}) or {})
-    if n_process > 1:
-        nlp = None  # each worker loads its own
     executor = make_executor(str(pipeline), nlp, n_process, int8, ctx, schema, batch_size)
     total = source.total
     if total is None and hasattr(source, "count"):
