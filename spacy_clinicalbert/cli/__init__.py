@@ -52,4 +52,5 @@ from . import deid  # noqa: E402,F401
 from . import render  # noqa: E402,F401
 from . import explain  # noqa: E402,F401
 from . import annotate  # noqa: E402,F401
+from . import tune_threshold  # noqa: E402,F401
 # isort: on
