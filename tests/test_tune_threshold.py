@@ -49,7 +49,8 @@ def test_choice_matches_real_runs_and_is_saved(tiny_bert, tmp_path):
                                       str(tmp_path / "tuned"), "--grid", "0.3,0.6,0.9,0.99,0.999",
                                       "--report", str(report)])
     assert result.exit_code == 0, result.output
-    assert "floor" in result.output and f"threshold {choice.best:.2f}" in result.output
+    said = " ".join(result.output.split())
+    assert "floor" in said and f"threshold {choice.best:.2f}" in said
     tuned = spacy.load(tmp_path / "tuned")
     # (cfg.json goes through srsly's JSON, which may not round-trip the last bit of a float)
     assert tuned.get_pipe("clinical_relations").cfg["threshold"] == pytest.approx(choice.best)
@@ -58,16 +59,23 @@ def test_choice_matches_real_runs_and_is_saved(tiny_bert, tmp_path):
     assert tuned.meta["clinicalbert"]["relation_threshold"]["best"] == pytest.approx(choice.best)
 
 
-def test_bad_grid_and_dev_without_relations(tiny_bert, tmp_path):
+def test_bad_grid_and_dev_or_pipeline_without_relations(tiny_bert, tmp_path):
     folder = _trained_path(str(tiny_bert))
     nlp = spacy.load(folder)
     dev = _dev(nlp, tmp_path / "dev.spacy")
     bad = CliRunner().invoke(app, ["tune-threshold", str(folder), str(dev), str(tmp_path / "o"),
                                    "--grid", "0.9:0.1:0.1"])
-    assert bad.exit_code == 1 and "STEP must be positive" in bad.output
+    assert bad.exit_code == 1 and "STEP must be positive" in " ".join(bad.output.split())
     plain = DocBin()
     plain.add(nlp.make_doc("patient developed rash after aspirin ."))
     plain.to_disk(tmp_path / "plain.spacy")
     none = CliRunner().invoke(app, ["tune-threshold", str(folder), str(tmp_path / "plain.spacy"),
                                     str(tmp_path / "o")])
-    assert none.exit_code == 1 and "annotates" in none.output and "relations" in none.output
+    assert none.exit_code == 0 and "threshold unchanged" in " ".join(none.output.split())
+    assert spacy.load(tmp_path / "o").get_pipe("clinical_relations").cfg["threshold"] == 0.5
+    plain_nlp = spacy.blank("en")
+    plain_nlp.to_disk(tmp_path / "blank")
+    skipped = CliRunner().invoke(app, ["tune-threshold", str(tmp_path / "blank"), str(dev),
+                                       str(tmp_path / "o2")])
+    assert skipped.exit_code == 0 and "saved it unchanged" in " ".join(skipped.output.split())
+    assert (tmp_path / "o2" / "config.cfg").exists()

@@ -40,10 +40,16 @@ def tune_threshold_cli(
 ):
     """Score the relation component end to end on DEV_PATH at each threshold of the grid,
     keep the best micro F1 (ties: the value nearest the current one) and save the pipeline
-    with it. A pipeline without the component is saved unchanged, with a note."""
+    with it. A pipeline without the component, or dev data without relations, is saved
+    unchanged, with a warning (so the workflow runs on every corpus shape)."""
     import spacy
 
-    from ..relations.threshold import choose_threshold, gold_docs_of, save_with_threshold
+    from ..relations.threshold import (
+        NothingToTune,
+        choose_threshold,
+        gold_docs_of,
+        save_with_threshold,
+    )
 
     try:
         thresholds = _parse_grid(grid)
@@ -56,6 +62,10 @@ def tune_threshold_cli(
         return
     try:
         choice = choose_threshold(nlp, gold_docs_of(dev_path, nlp), component, thresholds)
+    except NothingToTune as err:
+        nlp.to_disk(output_dir)
+        msg.warn(f"{dev_path}: {err}; saved {output_dir} with the threshold unchanged")
+        return
     except ValueError as err:
         msg.fail(f"{dev_path}: {err}", exits=1)
     rows = [

@@ -22,6 +22,10 @@ from .scorer import annotated_examples, score_relations
 DEFAULT_GRID = tuple(round(0.05 * k, 2) for k in range(1, 20))
 
 
+class NothingToTune(ValueError):
+    """No dev doc annotates relations."""
+
+
 @dataclass
 class ThresholdChoice:
     component: str
@@ -67,7 +71,7 @@ def choose_threshold(
     previous = float(pipe.cfg["threshold"])
     golds = [eg.reference for eg in annotated_examples(Example(g, g) for g in gold_docs)]
     if not golds:
-        raise ValueError(
+        raise NothingToTune(
             f"none of the {len(gold_docs)} docs annotates relations: nothing to tune on"
         )
     pipe.cfg["threshold"] = 0.0  # keep every label of every candidate, with its score
