@@ -86,6 +86,7 @@ class FileSink(Sink):
         self.root.mkdir(parents=True, exist_ok=True)
         self.recovered = self.ledger.recover()
         state.write_text(self.format)
+        self._give_every_table_a_part()  # readable at any moment, even if this run is killed
         return self._done_keys()
 
     def _done_keys(self) -> DoneKeys:
@@ -144,12 +145,17 @@ class FileSink(Sink):
             self.ledger.commit(batch, files)
 
     def close(self) -> None:
+        self._give_every_table_a_part()
+
+    def _give_every_table_a_part(self) -> None:
         """Give every table at least an empty part, so readers find its columns."""
         for name, table in self.tables.items():
             folder = self.root / name
             if not any(self.ledger.parts(name, self.suffix)):
                 folder.mkdir(parents=True, exist_ok=True)
-                self._write(table, [], folder / f"part-empty{self.suffix}")
+                partial = folder / f".part-empty{self.suffix}.tmp"  # renamed whole, or not at all
+                self._write(table, [], partial)
+                partial.replace(folder / f"part-empty{self.suffix}")
 
 
 class DatabaseSink(Sink):
