@@ -62,10 +62,19 @@ def _save(name: str, result) -> None:
 
 
 def _rows(table):
-    print(f"{'system':58} {'notes/s':>8} {'words/s':>9} {'vs nlp.pipe':>11}")
+    print(
+        f"{'system':52} {'notes/s':>8} {'words/s':>8} {'w/s vs':>7} {'time vs':>8} "
+        f"{'CPU vs':>7} {'own':>6}"
+    )
     for row in table:
-        rel = f"{row['relative']:+.1%}" if row.get("relative") is not None else ""
-        print(f"{row['system']:58} {row['notes_per_s']:8.2f} {row['words_per_s']:9.0f} {rel:>11}")
+        cells = [
+            f"{row[key]:+.1%}" if row.get(key) is not None else ""
+            for key in ("relative", "overhead", "cpu_overhead", "own_overhead")
+        ]
+        print(
+            f"{row['system']:52} {row['notes_per_s']:8.2f} {row['words_per_s']:8.0f} "
+            f"{cells[0]:>7} {cells[1]:>8} {cells[2]:>7} {cells[3]:>6}"
+        )
 
 
 def part_throughput(args):
@@ -85,14 +94,37 @@ def part_throughput(args):
     source = str(_notes_parquet(texts, work / "notes.parquet"))
     nlp = spacy.load(args.pipeline)
     _bare(nlp, texts[:8])
-    times = {}
+    times: dict = {}
+    cpu: dict = {}  # this process's CPU time: robust to neighbours, leaves out PostgreSQL's server
     with postgres_server() as pg:
 
-        def run_annotate(output):
-            summary = annotate(
-                nlp, source, output, overwrite=True, nlp_datetime=WHEN, progress=False
-            )
+        inside: dict = {}  # system -> seconds spent inside nlp.pipe during annotate's runs
+
+        def run_annotate(output, name):
+            spent = [0.0]
+            plain_pipe = nlp.pipe
+
+            def timed_pipe(*a, **kw):  # the time annotate spends waiting on the pipeline
+                docs = plain_pipe(*a, **kw)
+                while True:
+                    start = time.perf_counter()
+                    try:
+                        doc = next(docs)
+                    except StopIteration:
+                        spent[0] += time.perf_counter() - start
+                        return
+                    spent[0] += time.perf_counter() - start
+                    yield doc
+
+            nlp.pipe = timed_pipe
+            try:
+                summary = annotate(
+                    nlp, source, output, overwrite=True, nlp_datetime=WHEN, progress=False
+                )
+            finally:
+                del nlp.pipe  # back to Language.pipe
             assert summary.annotated == len(texts), summary.to_dict()
+            inside.setdefault(name, []).append(spent[0])
             return summary.seconds
 
         for precision in ("fp32", "int8"):
@@ -101,31 +133,52 @@ def part_throughput(args):
                 _bare(nlp, texts[:8])
             systems = {
                 f"nlp.pipe loop ({precision})": lambda: _bare(nlp, texts),
-                f"annotate -> Parquet ({precision})": lambda: run_annotate(str(work / "out")),
-                f"annotate -> SQLite ({precision})": lambda: run_annotate(
-                    f"sqlite:///{work / 'out.db'}"
+                f"annotate -> Parquet ({precision})": lambda p=precision: run_annotate(
+                    str(work / "out"), f"annotate -> Parquet ({p})"
                 ),
-                f"annotate -> PostgreSQL ({precision})": lambda: run_annotate(pg),
+                f"annotate -> SQLite ({precision})": lambda p=precision: run_annotate(
+                    f"sqlite:///{work / 'out.db'}", f"annotate -> SQLite ({p})"
+                ),
+                f"annotate -> PostgreSQL ({precision})": lambda p=precision: run_annotate(
+                    pg, f"annotate -> PostgreSQL ({p})"
+                ),
             }
             names = list(systems)
             for rep in range(args.repeats):
                 order = names[rep % len(names) :] + names[: rep % len(names)]
                 for name in order:
+                    cpu_start = time.process_time()
                     times.setdefault(name, []).append(systems[name]())
-                    print(f"  {name}: {times[name][-1]:.1f} s (load {load1():.1f})", flush=True)
+                    cpu.setdefault(name, []).append(time.process_time() - cpu_start)
+                    print(
+                        f"  {name}: {times[name][-1]:.1f} s, {cpu[name][-1]:.1f} CPU-s "
+                        f"(load {load1():.1f})",
+                        flush=True,
+                    )
             dequantize_pipeline(nlp)
     table = []
     for name, secs in times.items():
         median = statistics.median(secs)
-        bare = statistics.median(times[f"nlp.pipe loop ({name.rsplit('(', 1)[1]}"])
+        bare_name = f"nlp.pipe loop ({name.rsplit('(', 1)[1]}"
+        bare = statistics.median(times[bare_name])
+        cpu_median, cpu_bare = statistics.median(cpu[name]), statistics.median(cpu[bare_name])
         table.append(
             {
                 "system": name,
                 "seconds": [round(s, 2) for s in secs],
+                "cpu_seconds": [round(s, 2) for s in cpu[name]],
                 "notes_per_s": len(texts) / median,
                 "words_per_s": words / median,
                 "relative": None if name.startswith("nlp.pipe") else bare / median - 1,
                 "overhead": None if name.startswith("nlp.pipe") else median / bare - 1,
+                "cpu_overhead": None if name.startswith("nlp.pipe") else cpu_median / cpu_bare - 1,
+                # same run: annotate's whole time over the time it waited on nlp.pipe
+                "own_overhead": None
+                if name.startswith("nlp.pipe")
+                else statistics.median(
+                    total / pipe for total, pipe in zip(secs, inside[name], strict=True)
+                )
+                - 1,
             }
         )
     _rows(table)
