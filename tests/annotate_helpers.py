@@ -74,3 +74,15 @@ def comparable(frame, drop=("nlp_datetime", "nlp_date")):
             )
         )
     return sorted(rows, key=repr)
+
+
+def read_db_table(url: str, table: str):
+    """A table of a database output as a pandas DataFrame."""
+    import pandas as pd
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        frame = pd.read_sql(sa.text(f"SELECT * FROM {table}"), conn)
+    engine.dispose()
+    return frame

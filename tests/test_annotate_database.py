@@ -17,6 +17,7 @@ from annotate_helpers import (
     NOTES,
     WHEN,
     comparable,
+    read_db_table,
     read_table,
     save_rule_pipeline,
     write_jsonl,
@@ -50,14 +51,6 @@ def _note_table(url, rows):
     engine.dispose()
 
 
-def _read(url, table):
-    engine = sa.create_engine(url)
-    with engine.connect() as conn:
-        frame = pd.read_sql(sa.text(f"SELECT * FROM {table}"), conn)
-    engine.dispose()
-    return frame
-
-
 QUERY = "SELECT note_id, person_id, note_date, note_text FROM note"
 
 
@@ -87,7 +80,7 @@ def test_query_to_typed_tables_with_errors_and_resume(backend, pg_url, pipeline,
     summary = annotate(pipeline, url, url, **kw)  # the same database in and out
     assert (summary.read, summary.annotated, summary.failed) == (7, 4, 3)
     assert dict(summary.reasons) == {"null_text": 1, "oversize": 1, "duplicate_id": 1}
-    errors = _read(url, "note_nlp_error").sort_values("note_id")
+    errors = read_db_table(url, "note_nlp_error").sort_values("note_id")
     assert list(zip(errors.note_id, errors.reason, strict=True)) == [
         (101, "duplicate_id"),
         (900, "null_text"),
@@ -96,13 +89,13 @@ def test_query_to_typed_tables_with_errors_and_resume(backend, pg_url, pipeline,
     reference = tmp_path / "ref"
     write_jsonl(tmp_path / "n.jsonl", [{"note_id": n, "text": t} for n, t in NOTES])
     annotate(pipeline, str(tmp_path / "n.jsonl"), str(reference), nlp_datetime=WHEN, progress=False)
-    got = _read(url, "note_nlp")
+    got = read_db_table(url, "note_nlp")
     assert len(got) == len(EXPECTED)
     assert comparable(got, drop=("nlp_datetime", "nlp_date")) == comparable(
         read_table(reference, "note_nlp"), drop=("nlp_datetime", "nlp_date")
     )
     assert set(pd.to_datetime(got.nlp_date).dt.date) == {WHEN.date()}
-    notes = _read(url, "note_nlp_note").query("status == 'annotated'").sort_values("note_id")
+    notes = read_db_table(url, "note_nlp_note").query("status == 'annotated'").sort_values("note_id")
     assert notes.person_id.tolist() == [40, 41, 42, 43]
     assert [str(d)[:10] for d in notes.note_date] == [
         "2022-03-01",
@@ -112,7 +105,7 @@ def test_query_to_typed_tables_with_errors_and_resume(backend, pg_url, pipeline,
     ]
     again = annotate(pipeline, url, url, **dict(kw, overwrite=False))
     assert (again.read, again.annotated, again.skipped_done) == (7, 0, 7)
-    assert len(_read(url, "note_nlp")) == len(EXPECTED)
+    assert len(read_db_table(url, "note_nlp")) == len(EXPECTED)
     if backend == "postgresql":
         engine = sa.create_engine(url)
         with engine.connect() as conn:
@@ -193,7 +186,7 @@ def test_postgres_sigkill_and_restart_is_exactly_once(pg_url, pipeline, tmp_path
         done_before = _done_count(url)
     assert killed >= 2, f"seed {seed}: {killed} kills, {done_before} done"
     _run(pipeline, notes, url)
-    rows, done = _read(url, "note_nlp"), _read(url, "note_nlp_note")
+    rows, done = read_db_table(url, "note_nlp"), read_db_table(url, "note_nlp_note")
     assert len(done) == 2000 and done.note_source_id.is_unique, seed
     assert len(rows) == 3 * 2000 and rows.note_nlp_id.is_unique, seed
     assert rows.groupby("note_id").size().eq(3).all(), seed

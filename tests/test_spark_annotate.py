@@ -12,6 +12,7 @@ from annotate_helpers import (
     NOTES,
     WHEN,
     comparable,
+    read_db_table,
     read_table,
     save_rule_pipeline,
     write_jsonl,
@@ -53,6 +54,17 @@ RECORDS = [{"note_id": int(n), "text": t, "pid": 5} for n, t in NOTES] + [
     {"note_id": 101, "text": "again", "pid": 5},
     {"note_id": 901, "text": "   ", "pid": 5},
 ]
+
+
+def _assert_summary(path):
+    """RECORDS' account: 4 notes annotated, one null, one duplicate id, one blank."""
+    summary = json.loads(path.read_text())
+    assert (summary["annotated"], summary["failed"], summary["failed_by_reason"]) == (
+        4,
+        3,
+        {"null_text": 1, "duplicate_id": 1, "empty_text": 1},
+    )
+    return summary
 
 
 def test_spark_rows_equal_the_local_engine(spark, load_log, pipeline, tmp_path):
@@ -100,12 +112,7 @@ def test_spark_rows_equal_the_local_engine(spark, load_log, pipeline, tmp_path):
     ]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
-    summary = json.loads((tmp_path / "s.json").read_text())
-    assert (summary["annotated"], summary["failed"], summary["failed_by_reason"]) == (
-        4,
-        3,
-        {"null_text": 1, "duplicate_id": 1, "empty_text": 1},
-    )
+    _assert_summary(tmp_path / "s.json")
     assert len(read_table(tmp_path / "spark", "note_nlp")) == len(EXPECTED)
     for table in ("note_nlp", "note_nlp_note", "note_nlp_error"):
         # `location` says where the local engine read a note (file: row) and Spark its row id
@@ -130,16 +137,6 @@ def _sql(url, statement, rows=None):
         out = result.all() if result.returns_rows else None
     engine.dispose()
     return out
-
-
-def _db_table(url, table):
-    import sqlalchemy as sa
-
-    engine = sa.create_engine(url)
-    with engine.connect() as conn:
-        frame = pd.read_sql(sa.text(f"SELECT * FROM {table}"), conn)
-    engine.dispose()
-    return frame
 
 
 def test_spark_reads_and_writes_postgresql_over_jdbc_exactly_once(spark, pipeline, tmp_path):
@@ -191,15 +188,10 @@ def test_spark_reads_and_writes_postgresql_over_jdbc_exactly_once(spark, pipelin
         ]
         result = CliRunner().invoke(app, args)
         assert result.exit_code == 0, result.output
-        summary = json.loads((tmp_path / "s.json").read_text())
-        assert (summary["annotated"], summary["failed"], summary["failed_by_reason"]) == (
-            4,
-            3,
-            {"null_text": 1, "duplicate_id": 1, "empty_text": 1},
-        )
+        summary = _assert_summary(tmp_path / "s.json")
         assert summary["rows"]["note_nlp"] == len(EXPECTED)
         for table in ("note_nlp", "note_nlp_note", "note_nlp_error"):
-            assert comparable(_db_table(url, table), drop=("location",)) == comparable(
+            assert comparable(read_db_table(url, table), drop=("location",)) == comparable(
                 read_table(local, table), drop=("location",)
             ), table
         stages = _sql(

@@ -10,8 +10,8 @@ from typer.testing import CliRunner
 
 from explain_pipelines import _trained_path, examples
 from spacy_clinicalbert.cli import app
-from spacy_clinicalbert.relations.scorer import score_relations
-from spacy_clinicalbert.relations.threshold import _settings, choose_threshold
+from spacy_clinicalbert.relations.scorer import score_relations, scorer_settings
+from spacy_clinicalbert.relations.threshold import choose_threshold
 
 
 def _dev(nlp, path):
@@ -27,7 +27,7 @@ def _real_f(nlp, golds, threshold):
     pipe.cfg["threshold"] = threshold
     docs = list(nlp.pipe(g.text for g in golds))
     raw = score_relations([Example(d, g) for d, g in zip(docs, golds, strict=True)],
-                          **_settings(pipe))
+                          **scorer_settings(pipe))
     return raw["rel_micro_f"]
 
 

@@ -17,7 +17,7 @@ from spacy.training import Example
 
 from ..layers import RELATIONS, recorded_layers
 from ..relations.data import get_relations, has_relations
-from ..relations.scorer import annotated_examples, score_relations
+from ..relations.scorer import annotated_examples, score_relations, scorer_settings
 
 PREFIX = "rel"
 
@@ -40,29 +40,11 @@ def has_gold_relations(examples: List[Example]) -> bool:
     )
 
 
-def _settings(pipe) -> Dict:
-    """What the component's own `score` hands the scorer (labels, candidates, floor)."""
-    cfg = getattr(pipe, "cfg", {}) or {}
-    settings: Dict = {
-        "labels": tuple(getattr(pipe, "labels", ()) or ()),
-        "symmetric_labels": tuple(cfg.get("symmetric_labels", ()) or ()),
-    }
-    candidates = getattr(pipe, "candidates", None)
-    floor_labels = getattr(pipe, "floor_labels", None)
-    if candidates is not None and callable(floor_labels):
-        settings["candidates"] = candidates
-        # RelationExtractor.type_pairs(): the pairs its candidates are drawn over.
-        type_pairs = getattr(pipe, "type_pairs", None)
-        settings["type_pairs"] = type_pairs() if callable(type_pairs) else None
-        settings["floor_labels"] = floor_labels()
-    return settings
-
-
 def score_relation_component(nlp: Language, name: Optional[str], examples: List[Example]) -> Dict:
     """End-to-end micro/macro/per-label scores of component `name` (None: a pipe that
     writes relations without declaring it), plus the floor if it has one, over the
     docs that annotate relations."""
-    settings = _settings(nlp.get_pipe(name)) if name is not None else {}
+    settings = scorer_settings(nlp.get_pipe(name)) if name is not None else {}
     scored = list(annotated_examples(examples))
     raw = score_relations(scored, mode="end_to_end", prefix=PREFIX, **settings)
     gold = Counter(r.label for eg in scored for r in get_relations(eg.reference))

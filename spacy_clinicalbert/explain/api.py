@@ -37,8 +37,7 @@ class Attribution:
     @property
     def completeness_gap(self) -> float:
         """|sum of attributions - (score - baseline)| relative to |score - baseline|."""
-        delta = self.score - self.baseline_score
-        return abs(float(self.scores.sum()) - delta) / max(abs(delta), 1e-12)
+        return _gap(self.scores, self.score, self.baseline_score)
 
     def top(self, n: int = 10, by: str = "ig"):
         """[(token text, index, value)] of the `n` tokens with the largest |value|."""

@@ -177,6 +177,25 @@ def score_relations(
     return scores
 
 
+def scorer_settings(pipe) -> Dict:
+    """What `score_relations` needs from a relation component: labels, symmetric labels and, for
+    a clinical_relations component, its candidates, type pairs and the floor's labels."""
+    cfg = getattr(pipe, "cfg", {}) or {}
+    settings: Dict = {
+        "labels": tuple(getattr(pipe, "labels", ()) or ()),
+        "symmetric_labels": tuple(cfg.get("symmetric_labels", ()) or ()),
+    }
+    candidates = getattr(pipe, "candidates", None)
+    floor_labels = getattr(pipe, "floor_labels", None)
+    if candidates is not None and callable(floor_labels):
+        settings["candidates"] = candidates
+        # RelationExtractor.type_pairs(): the pairs its candidates are drawn over.
+        type_pairs = getattr(pipe, "type_pairs", None)
+        settings["type_pairs"] = type_pairs() if callable(type_pairs) else None
+        settings["floor_labels"] = floor_labels()
+    return settings
+
+
 @registry.scorers("spacy-clinicalbert.relation_scorer.v1")
 def make_relation_scorer(mode: str = "end_to_end", prefix: str = "rel") -> Callable[..., Dict]:
     """Relation scorer for `clinical_relations` (mode "end_to_end" or "gold_entities").

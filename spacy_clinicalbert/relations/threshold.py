@@ -17,7 +17,7 @@ from spacy.tokens import Doc
 from spacy.training import Example
 
 from .data import get_relations, set_relations
-from .scorer import annotated_examples, score_relations
+from .scorer import annotated_examples, score_relations, scorer_settings
 
 DEFAULT_GRID = tuple(round(0.05 * k, 2) for k in range(1, 20))
 
@@ -46,16 +46,6 @@ class ThresholdChoice:
         }
 
 
-def _settings(pipe) -> Dict:
-    return {
-        "labels": tuple(pipe.labels),
-        "symmetric_labels": tuple(pipe.cfg.get("symmetric_labels", ()) or ()),
-        "candidates": pipe.candidates,
-        "type_pairs": pipe.type_pairs(),
-        "floor_labels": pipe.floor_labels(),
-    }
-
-
 def choose_threshold(
     nlp: Language,
     gold_docs: Sequence[Doc],
@@ -80,7 +70,7 @@ def choose_threshold(
     finally:
         pipe.cfg["threshold"] = previous
     everything = [list(get_relations(doc)) for doc in predicted]
-    settings = _settings(pipe)
+    settings = scorer_settings(pipe)
     choice = ThresholdChoice(component, previous, previous, docs=len(golds))
     for t in sorted(set(grid)):
         for doc, relations in zip(predicted, everything, strict=True):
