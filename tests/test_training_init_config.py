@@ -25,13 +25,13 @@ def _sentence(rng):
 
 
 def write_partial_jsonl(folder: Path, n: int = 40) -> Path:
-    """ADE's shape: some sentences annotate entities, relations and the category, the
-    rest only their category (no 'spans' key: entities missing)."""
+    """ADE's shape: a quarter of the sentences annotate entities, relations and the
+    category, the rest only their category (no 'spans' key: entities missing)."""
     rng = random.Random(0)
     lines = []
     for i in range(n):
         text, ae, drug = _sentence(rng)
-        if i % 2:
+        if i % 4:
             lines.append({"text": f"no {rng.choice(AES)} was given .", "cats": {"ADE": 0.0}, "meta": {"group": str(i)}})
             continue
         spans = [{"start": ae[0], "end": ae[1], "label": "AE"}, {"start": drug[0], "end": drug[1], "label": "DRUG"}]
@@ -131,6 +131,12 @@ def test_init_config_follows_the_corpus_and_trains(shape, tmp_path, tiny_bert):
         rel = config["components"]["clinical_relations"]
         assert rel["model"]["@architectures"] == "spacy-clinicalbert.RelationModel.v2"
         assert rel["candidates"]["source"] == ("entities" if shape == "overlapping" else "ents")
+    reader = config["corpora"]["train"]
+    if shape == "partial":  # a quarter of the docs annotate entities and relations
+        assert reader["@readers"] == "spacy-clinicalbert.LayerBalancedCorpus.v1"
+        assert reader["min_layer_share"] == {"entities": 0.5, "relations": 0.5}
+    else:  # every doc annotates what the pipeline trains
+        assert reader["@readers"] == "spacy-clinicalbert.Corpus.v1"
     out = tmp_path / "out"
     train(cfg_path, out, use_gpu=-1, overrides={"training.max_steps": 4, "training.eval_frequency": 2})
     nlp = spacy.load(out / "model-last")
@@ -215,7 +221,7 @@ def test_stats_count_docs_per_layer(tmp_path):
     corpus = _convert("partial", tmp_path)
     stats = json.loads((corpus / "stats.json").read_text())
     layers = stats["layers"]["total"]
-    assert layers[CATEGORIES] == 40 and layers[ENTITIES] == layers[RELATIONS] == 20
+    assert layers[CATEGORIES] == 40 and layers[ENTITIES] == layers[RELATIONS] == 10
     profile = profile_corpus(corpus)
     assert profile.textcat == "textcat_multilabel" and profile.entities == "ner" and profile.relations
 
@@ -257,3 +263,34 @@ def test_categories_alone_on_cpu_train_heads_on_a_frozen_encoder(tmp_path, tiny_
     partial = _convert("partial", tmp_path / "p")
     text = init_config(partial, None, base_model=str(tiny_bert))
     assert Config().from_str(text, interpolate=False)["training"]["frozen_components"] == []
+
+
+def test_layer_balanced_reader_repeats_the_sparse_layer_and_drops_nothing(tmp_path):
+    from spacy.util import registry
+
+    from spacy_clinicalbert.corpus.layer_balance import repeat_factor
+
+    corpus = _convert("partial", tmp_path)
+    nlp = spacy.blank("en")
+    plain = list(registry.readers.get("spacy-clinicalbert.Corpus.v1")(corpus / "train.spacy")(nlp))
+    reader = registry.readers.get("spacy-clinicalbert.LayerBalancedCorpus.v1")(
+        corpus / "train.spacy", {"entities": 0.5})
+    balanced = list(reader(nlp))
+    with_ents = [eg for eg in plain if annotates(eg.reference, ENTITIES)]
+    n_with, n_without = len(with_ents), len(plain) - len(with_ents)
+    assert 0 < n_with < n_without
+    k = repeat_factor(n_with, n_without, 0.5)
+    assert k >= 2 and (k - 1) * n_with < n_without <= k * n_with
+    texts = sorted(eg.reference.text for eg in balanced)
+    expected = sorted([eg.reference.text for eg in plain if not annotates(eg.reference, ENTITIES)]
+                      + [eg.reference.text for eg in with_ents] * k)
+    assert texts == expected  # every doc kept, each entity doc read k times
+    share = sum(annotates(eg.reference, ENTITIES) for eg in balanced) / len(balanced)
+    assert share >= 0.5
+    assert repeat_factor(10, 5, 0.5) == 1 and repeat_factor(0, 5, 0.5) == 1
+    with pytest.raises(ValueError, match="strictly between 0 and 1"):
+        reader_bad = registry.readers.get("spacy-clinicalbert.LayerBalancedCorpus.v1")
+        reader_bad(corpus / "train.spacy", {"entities": 1.0})
+    with pytest.raises(ValueError, match="unknown annotation layer"):
+        registry.readers.get("spacy-clinicalbert.LayerBalancedCorpus.v1")(
+            corpus / "train.spacy", {"entity": 0.5})

@@ -97,6 +97,7 @@ def render_config(
         textcat=profile.textcat,
         annotating=annotating,
         score_weights=_score_weights(profile),
+        min_layer_share=profile.min_layer_share,
     )
     # Fails here, not in spacy train, if the template is off.
     Config().from_str(text, interpolate=False)

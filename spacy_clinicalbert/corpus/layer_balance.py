@@ -1,0 +1,102 @@
+"""`spacy-clinicalbert.LayerBalancedCorpus.v1`: repeat the docs of a sparsely annotated layer.
+
+A corpus whose layers are annotated in different docs trains each layer only on its share
+of every batch. ADE annotates entities and relations in 20 % of its training sentences
+(the ADE-NEG sentences annotate only their category), so four batches in five teach the
+recognizer and the relation head nothing, and the README's 800 steps see about a fifth
+of an epoch of entity data. This reader repeats every doc that annotates a listed layer
+a whole number of times, the least that brings those docs to `min_layer_share` of the
+examples. Nothing is dropped; the category prior of the training stream moves towards the
+docs that annotate the layer, which is logged with the counts.
+
+    [corpora.train]
+    @readers = "spacy-clinicalbert.LayerBalancedCorpus.v1"
+    path = ${paths.train}
+
+    [corpora.train.min_layer_share]
+    entities = 0.5
+
+spaCy's training loop lists the reader once (`max_epochs >= 0`) and shuffles that list
+every epoch; the reader shuffles its output too (with `random`, which `spacy train` seeds),
+so a streamed corpus (`max_epochs = -1`) does not read the repeats back to back either.
+`Language.update` copies the examples it trains on, so one Example object may appear more
+than once.
+"""
+import logging
+import math
+import random
+from pathlib import Path
+from typing import Callable, Dict, Iterable, Iterator, List, Optional, Union
+
+from spacy.language import Language
+from spacy.training import Example
+from spacy.util import registry
+
+from ..layers import annotates, check_layers
+from .reader import ClinicalCorpus
+
+logger = logging.getLogger("spacy_clinicalbert")
+
+
+def repeat_factor(n_with: int, n_without: int, share: float) -> int:
+    """The least whole k with k*n_with / (k*n_with + n_without) >= share (1 if already so)."""
+    if not 0.0 < share < 1.0:
+        raise ValueError(f"min_layer_share values must lie strictly between 0 and 1, got {share}")
+    if n_with == 0 or n_without == 0:
+        return 1
+    return max(1, math.ceil(share * n_without / ((1.0 - share) * n_with) - 1e-9))
+
+
+class LayerBalancedCorpus:
+    def __init__(self, corpus: ClinicalCorpus, min_layer_share: Dict[str, float]) -> None:
+        check_layers(min_layer_share)
+        for share in min_layer_share.values():
+            repeat_factor(1, 1, share)  # validates the value
+        self.corpus = corpus
+        self.min_layer_share = dict(min_layer_share)
+
+    def __call__(self, nlp: Language) -> Iterator[Example]:
+        examples = list(self.corpus(nlp))
+        repeats = [1] * len(examples)
+        for layer, share in sorted(self.min_layer_share.items()):
+            marked = [annotates(eg.reference, layer) for eg in examples]
+            n_with = sum(marked)
+            factor = repeat_factor(n_with, len(examples) - n_with, share)
+            for i, has in enumerate(marked):
+                if has:
+                    repeats[i] = max(repeats[i], factor)
+            n_read = sum(r for r, has in zip(repeats, marked) if has)
+            logger.info(
+                "%s: %d of %d docs annotate %s (%.1f %%); each is read %d times, "
+                "so they make up %.1f %% of the %d examples (min_layer_share %.2f)",
+                self.corpus.path, n_with, len(examples), layer,
+                100.0 * n_with / max(1, len(examples)), factor,
+                100.0 * n_read / max(1, sum(repeats)), sum(repeats), share,
+            )
+        stream = [eg for eg, times in zip(examples, repeats) for _ in range(times)]
+        if len(stream) > len(examples):
+            random.shuffle(stream)
+        yield from stream
+
+
+@registry.readers("spacy-clinicalbert.LayerBalancedCorpus.v1")
+def create_layer_balanced_corpus(
+    path: Optional[Union[str, Path]],
+    min_layer_share: Dict[str, float],
+    *,
+    gold_preproc: bool = False,
+    max_length: int = 0,
+    limit: int = 0,
+    augmenter: Optional[Callable[[Language, Example], Iterable[Example]]] = None,
+) -> Callable[[Language], Iterable[Example]]:
+    corpus = ClinicalCorpus(
+        path,  # type: ignore[arg-type]
+        gold_preproc=gold_preproc,
+        max_length=max_length,
+        limit=limit,
+        augmenter=augmenter,
+    )
+    return LayerBalancedCorpus(corpus, min_layer_share)
+
+
+__all__: List[str] = ["LayerBalancedCorpus", "create_layer_balanced_corpus", "repeat_factor"]
