@@ -65,7 +65,7 @@ class LayerBalancedCorpus:
             for i, has in enumerate(marked):
                 if has:
                     repeats[i] = max(repeats[i], factor)
-            n_read = sum(r for r, has in zip(repeats, marked) if has)
+            n_read = sum(r for r, has in zip(repeats, marked, strict=True) if has)
             logger.info(
                 "%s: %d of %d docs annotate %s (%.1f %%); each is read %d times, "
                 "so they make up %.1f %% of the %d examples (min_layer_share %.2f)",
@@ -73,7 +73,7 @@ class LayerBalancedCorpus:
                 100.0 * n_with / max(1, len(examples)), factor,
                 100.0 * n_read / max(1, sum(repeats)), sum(repeats), share,
             )
-        stream = [eg for eg, times in zip(examples, repeats) for _ in range(times)]
+        stream = [eg for eg, times in zip(examples, repeats, strict=True) for _ in range(times)]
         if len(stream) > len(examples):
             random.shuffle(stream)
         yield from stream
