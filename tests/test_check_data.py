@@ -384,3 +384,16 @@ def test_cli_exit_codes(nlp, tmp_path):
 
     res = runner.invoke(app, ["check-data", "--help"])
     assert res.exit_code == 0 and "--config" in res.output and "--strict" in res.output
+
+
+def test_steps_never_evaluated_warn_and_no_evaluation_is_an_error(nlp, tmp_path):
+    folder = write(tmp_path, clean_splits(nlp))
+    cpu = REPO / "configs" / "cpu.cfg"  # max_steps 1500, eval_frequency 250
+    assert check_corpus(folder, cpu).warnings == []
+    result = check_corpus(folder, cpu, max_steps=400, eval_frequency=250)
+    assert has(result.warnings, "steps 251-400 are never evaluated", "eval_frequency 200")
+    result = check_corpus(folder, cpu, max_steps=40, eval_frequency=50)
+    assert has(result.errors, "never evaluates", "model-best is never written")
+    res = CliRunner().invoke(app, ["check-data", str(folder), "--config", str(cpu),
+                                   "--max-steps", "400", "--eval-frequency", "250", "--strict"])
+    assert res.exit_code == 1 and "never evaluated" in flat(res.output)

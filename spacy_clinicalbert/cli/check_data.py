@@ -26,6 +26,17 @@ def check_data_cli(
         "must annotate), the encoder window, spancat's suggester sizes and the clinical_relations "
         "candidate settings. Without it: window 96 and the candidate factory defaults.",
     ),
+    max_steps: Optional[int] = typer.Option(
+        None,
+        "--max-steps",
+        help="The training.max_steps `spacy train` will be given (default: the config's); checked "
+        "against eval_frequency, since spaCy does not evaluate at the last step.",
+    ),
+    eval_frequency: Optional[int] = typer.Option(
+        None,
+        "--eval-frequency",
+        help="The training.eval_frequency `spacy train` will be given (default: the config's).",
+    ),
     strict: bool = typer.Option(
         False, "--strict", help="Exit 1 on warnings too, not only on errors (for CI)."
     ),
@@ -35,8 +46,9 @@ def check_data_cli(
     train or rare there, entities longer than the encoder window or than spancat's
     suggestions, overlapping entities ner cannot learn, gold relations the candidate
     generator never proposes (and why), category balance and exclusivity, docs with
-    no tokens and texts shared across splits. Exits 1 on errors (a trained component
-    with nothing to learn), and with --strict on warnings too."""
+    no tokens, texts shared across splits, and steps that are never evaluated. Exits 1
+    on errors (a trained component with nothing to learn), and with --strict on
+    warnings too."""
     from ..corpus.checks import check_corpus
 
     if not corpus_dir.is_dir():
@@ -44,7 +56,9 @@ def check_data_cli(
     if config is not None and not config.is_file():
         msg.fail(f"No such config: {config}", exits=1)
     try:
-        result = check_corpus(corpus_dir, config)
+        result = check_corpus(
+            corpus_dir, config, max_steps=max_steps, eval_frequency=eval_frequency
+        )
     except (ValueError, OSError) as err:  # unreadable DocBin or config, unknown registered function
         msg.fail("Could not check the corpus", str(err), exits=1)
     for table in result.tables:

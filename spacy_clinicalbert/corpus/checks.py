@@ -132,6 +132,8 @@ class PipelineSettings:
     spancats: List[SpancatSettings] = field(default_factory=list)
     relations: List[RelationSettings] = field(default_factory=list)
     exclusive_cats: Optional[bool] = None  # True: textcat, False: textcat_multilabel
+    max_steps: int = 0  # [training] max_steps (0: not given or unlimited)
+    eval_frequency: int = 0
     notes: List[str] = field(default_factory=list)
 
 
@@ -226,6 +228,9 @@ def read_settings(config: Optional[ConfigLike]) -> PipelineSettings:
             settings.exclusive_cats = True
         elif factory == "textcat_multilabel" and settings.exclusive_cats is None:
             settings.exclusive_cats = False
+    training = cfg.get("training", {})
+    settings.max_steps = int(training.get("max_steps", 0) or 0)
+    settings.eval_frequency = int(training.get("eval_frequency", 0) or 0)
     settings.window = _encoder_window(components, pipeline)
     settings.window_source = "config"
     if settings.window is None:
@@ -494,6 +499,7 @@ class Judge:
         self.relations()
         self.categories()
         self.hygiene()
+        self.schedule()
 
     # corpus and layers
     def corpus_table(self) -> None:
@@ -749,17 +755,55 @@ class Judge:
             )
 
 
+    def schedule(self) -> None:
+        """spaCy evaluates every eval_frequency steps and not at the last one, and only an
+        evaluation writes model-best."""
+        steps, every = self.settings.max_steps, self.settings.eval_frequency
+        if steps <= 0 or every <= 0:
+            return
+        if every > steps:
+            self.result.errors.append(
+                f"eval_frequency {every} > max_steps {steps}: training never evaluates, so "
+                "model-best is never written; choose an eval_frequency that divides max_steps."
+            )
+        elif steps % every:
+            last = steps - steps % every
+            self.warn(
+                f"max_steps {steps} is not a multiple of eval_frequency {every}: steps "
+                f"{last + 1}-{steps} are never evaluated, so model-best cannot come from them "
+                f"(spaCy does not evaluate at the last step); e.g. eval_frequency "
+                f"{_divisor_near(steps, every)}."
+            )
+
+
+def _divisor_near(steps: int, every: int) -> int:
+    """The divisor of `steps` closest to `every` (ties: the smaller)."""
+    divisors = [d for d in range(1, steps + 1) if steps % d == 0]
+    return min(divisors, key=lambda d: (abs(d - every), d))
+
+
 def _n_entities(stats: SplitStats) -> int:
     return sum(stats.entity_labels.values())
 
 
-def check_corpus(corpus_dir: Path, config: Optional[ConfigLike] = None) -> CorpusCheck:
-    """Check a converted corpus (train/dev/test.spacy) against what `config` trains."""
+def check_corpus(
+    corpus_dir: Path,
+    config: Optional[ConfigLike] = None,
+    *,
+    max_steps: Optional[int] = None,
+    eval_frequency: Optional[int] = None,
+) -> CorpusCheck:
+    """Check a converted corpus (train/dev/test.spacy) against what `config` trains
+    (`max_steps`, `eval_frequency`: the values `spacy train` is given on its command line)."""
     start = time.perf_counter()
     install_extensions()  # doc._.note_id
     result = CorpusCheck()
     corpus_dir = Path(corpus_dir)
     settings = read_settings(config)
+    if max_steps is not None:
+        settings.max_steps = max_steps
+    if eval_frequency is not None:
+        settings.eval_frequency = eval_frequency
     result.notes.extend(settings.notes)
     paths = split_paths(corpus_dir)
     if "train" not in paths:
