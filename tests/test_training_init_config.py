@@ -265,7 +265,7 @@ def test_categories_alone_on_cpu_train_heads_on_a_frozen_encoder(tmp_path, tiny_
     assert Config().from_str(text, interpolate=False)["training"]["frozen_components"] == []
 
 
-def test_layer_balanced_reader_repeats_the_sparse_layer_and_drops_nothing(tmp_path):
+def test_layer_balanced_reader_repeats_the_sparse_layer_and_drops_nothing(tmp_path, capsys):
     from spacy.util import registry
 
     from spacy_clinicalbert.corpus.layer_balance import repeat_factor
@@ -287,6 +287,10 @@ def test_layer_balanced_reader_repeats_the_sparse_layer_and_drops_nothing(tmp_pa
     assert texts == expected  # every doc kept, each entity doc read k times
     share = sum(annotates(eg.reference, ENTITIES) for eg in balanced) / len(balanced)
     assert share >= 0.5
+    said = capsys.readouterr().out
+    assert f"{n_with} of {len(plain)} docs annotate entities" in said and f"read {k} time" in said
+    list(reader(nlp))  # read again (spacy train reads at init and to train): said once
+    assert "docs annotate entities" not in capsys.readouterr().out
     assert repeat_factor(10, 5, 0.5) == 1 and repeat_factor(0, 5, 0.5) == 1
     with pytest.raises(ValueError, match="strictly between 0 and 1"):
         reader_bad = registry.readers.get("spacy-clinicalbert.LayerBalancedCorpus.v1")

@@ -22,20 +22,21 @@ so a streamed corpus (`max_epochs = -1`) does not read the repeats back to back 
 `Language.update` copies the examples it trains on, so one Example object may appear more
 than once.
 """
-import logging
 import math
 import random
 from pathlib import Path
-from typing import Callable, Dict, Iterable, Iterator, List, Optional, Union
+from typing import Callable, Dict, Iterable, Iterator, List, Optional, Set, Tuple, Union
 
 from spacy.language import Language
 from spacy.training import Example
 from spacy.util import registry
+from wasabi import msg
 
 from ..layers import annotates, check_layers
 from .reader import ClinicalCorpus
 
-logger = logging.getLogger("spacy_clinicalbert")
+# spacy train reads the corpus at initialization and again to train: say it once.
+_REPORTED: Set[Tuple[str, str, int, int]] = set()
 
 
 def repeat_factor(n_with: int, n_without: int, share: float) -> int:
@@ -66,13 +67,15 @@ class LayerBalancedCorpus:
                 if has:
                     repeats[i] = max(repeats[i], factor)
             n_read = sum(r for r, has in zip(repeats, marked, strict=True) if has)
-            logger.info(
-                "%s: %d of %d docs annotate %s (%.1f %%); each is read %d times, "
-                "so they make up %.1f %% of the %d examples (min_layer_share %.2f)",
-                self.corpus.path, n_with, len(examples), layer,
-                100.0 * n_with / max(1, len(examples)), factor,
-                100.0 * n_read / max(1, sum(repeats)), sum(repeats), share,
-            )
+            key = (str(self.corpus.path), layer, n_with, len(examples))
+            if key not in _REPORTED:
+                _REPORTED.add(key)
+                msg.info(
+                    f"{self.corpus.path}: {n_with} of {len(examples)} docs annotate {layer} "
+                    f"({100.0 * n_with / max(1, len(examples)):.1f} %); each is read {factor} "
+                    f"time(s), so they make up {100.0 * n_read / max(1, sum(repeats)):.1f} % of "
+                    f"the {sum(repeats)} examples (min_layer_share {share:.2f})"
+                )
         stream = [eg for eg, times in zip(examples, repeats, strict=True) for _ in range(times)]
         if len(stream) > len(examples):
             random.shuffle(stream)
