@@ -79,3 +79,61 @@ def test_bad_grid_and_dev_or_pipeline_without_relations(tiny_bert, tmp_path):
                                        str(tmp_path / "o2")])
     assert skipped.exit_code == 0 and "saved it unchanged" in " ".join(skipped.output.split())
     assert (tmp_path / "o2" / "config.cfg").exists()
+
+
+def _span_prf(docs, golds, key="entities"):
+    tp = n_pred = n_gold = 0
+    for doc, gold in zip(docs, golds, strict=True):
+        pred = {(s.start_char, s.end_char, s.label_) for s in doc.spans.get(key, [])}
+        ref = {(s.start_char, s.end_char, s.label_) for s in gold.spans.get(key, [])}
+        tp, n_pred, n_gold = tp + len(pred & ref), n_pred + len(pred), n_gold + len(ref)
+    p, r = (tp / n_pred if n_pred else 0.0), (tp / n_gold if n_gold else 0.0)
+    return 2 * p * r / (p + r) if p + r else 0.0
+
+
+def test_spancat_threshold_matches_real_runs_and_is_tuned_before_relations(tiny_bert, tmp_path):
+    """Chia's shape (overlapping entities + relations): the span threshold chosen from one
+    pass equals the component's own runs at each threshold, and the CLI tunes spancat,
+    then relations on the tuned entities, and saves both."""
+    from spacy.cli.train import train
+    from test_training_init_config import _convert
+
+    from spacy_clinicalbert.entities.threshold import choose_span_threshold, spancat_components
+    from spacy_clinicalbert.training import init_config
+
+    corpus = _convert("overlapping", tmp_path)
+    init_config(corpus, tmp_path / "training.cfg", base_model=str(tiny_bert))
+    train(tmp_path / "training.cfg", tmp_path / "out", use_gpu=-1,
+          overrides={"training.max_steps": 6, "training.eval_frequency": 3})
+    folder = tmp_path / "out" / "model-last"
+    nlp = spacy.load(folder)
+    assert spancat_components(nlp) == ["clinical_spancat"]
+    dev = corpus / "dev.spacy"
+    golds = list(DocBin().from_disk(dev).get_docs(nlp.vocab))
+    grid = [0.001, 0.005, 0.01, 0.02, 0.05, 0.5]
+    choice = choose_span_threshold(nlp, golds, "clinical_spancat", grid)
+    assert choice.docs == len(golds) > 0 and choice.previous == 0.5
+    pipe = nlp.get_pipe("clinical_spancat")
+    assert pipe.cfg["threshold"] == 0.5
+    for t in grid:
+        pipe.cfg["threshold"] = t
+        real = _span_prf(list(nlp.pipe(g.text for g in golds)), golds)
+        assert abs(choice.scores[t]["f"] - real) < 1e-9, t
+    assert len({round(s["f"], 6) for s in choice.scores.values()}) > 1  # the grid matters here
+
+    report = tmp_path / "thresholds.json"
+    result = CliRunner().invoke(app, ["tune-threshold", str(folder), str(dev), str(tmp_path / "tuned"),
+                                      "--grid", ",".join(map(str, grid)), "--report", str(report)])
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert said.index("clinical_spancat on") < said.index("clinical_relations on")
+    records = json.loads(report.read_text())
+    assert records["clinical_spancat"]["best"] == choice.best
+    tuned = spacy.load(tmp_path / "tuned")
+    for name in ("clinical_spancat", "clinical_relations"):
+        assert tuned.config["components"][name]["threshold"] == pytest.approx(records[name]["best"])
+        assert tuned.get_pipe(name).cfg["threshold"] == pytest.approx(records[name]["best"])
+    assert tuned.meta["clinicalbert"]["span_threshold"]["best"] == pytest.approx(choice.best)
+    only = CliRunner().invoke(app, ["tune-threshold", str(folder), str(dev), str(tmp_path / "t2"),
+                                    "-c", "no_such_pipe"])
+    assert only.exit_code == 1 and "No component no_such_pipe" in " ".join(only.output.split())

@@ -87,14 +87,22 @@ def choose_threshold(
 
 def save_with_threshold(nlp: Language, choice: ThresholdChoice, output: Path) -> None:
     """Write the pipeline with the chosen threshold, in the component and in config.cfg."""
+    nlp.meta.setdefault("clinicalbert", {})["relation_threshold"] = choice.to_dict()
+    save_with_thresholds(nlp, {choice.component: choice.best}, output)
+
+
+def save_with_thresholds(nlp: Language, thresholds: Dict[str, float], output: Path) -> None:
+    """Write the pipeline with each component's threshold set, in the component and in
+    config.cfg (which `spacy.load` reads back first)."""
     from spacy.util import load_config
 
-    pipe: Any = nlp.get_pipe(choice.component)
-    pipe.cfg["threshold"] = choice.best
-    nlp.meta.setdefault("clinicalbert", {})["relation_threshold"] = choice.to_dict()
+    for component, value in thresholds.items():
+        pipe: Any = nlp.get_pipe(component)
+        pipe.cfg["threshold"] = value
     nlp.to_disk(output)
     config = load_config(output / "config.cfg", interpolate=False)
-    config["components"][choice.component]["threshold"] = choice.best
+    for component, value in thresholds.items():
+        config["components"][component]["threshold"] = value
     config.to_disk(output / "config.cfg")
 
 
