@@ -110,9 +110,13 @@ def test_spancat_threshold_matches_real_runs_and_is_tuned_before_relations(tiny_
     assert spancat_components(nlp) == ["clinical_spancat"]
     dev = corpus / "dev.spacy"
     golds = list(DocBin().from_disk(dev).get_docs(nlp.vocab))
-    grid = [0.001, 0.005, 0.01, 0.02, 0.05, 0.5]
+    grid = [0.0, 0.001, 0.005, 0.01, 0.02, 0.05, 0.5]
     choice = choose_span_threshold(nlp, golds, "clinical_spancat", grid)
     assert choice.docs == len(golds) > 0 and choice.previous == 0.5
+    # 0 keeps every suggestion: far more spans than gold ones, so never chosen
+    assert 0.0 in choice.too_many and choice.best not in choice.too_many
+    assert choose_span_threshold(nlp, golds, "clinical_spancat", grid,
+                                 max_spans_per_gold=1e-9).best == 0.5  # none allowed: kept
     pipe = nlp.get_pipe("clinical_spancat")
     assert pipe.cfg["threshold"] == 0.5
     for t in grid:

@@ -1,5 +1,6 @@
 """`python -m spacy_clinicalbert evaluate MODEL DATA --output metrics/`: scores, plots, report."""
 from pathlib import Path
+from typing import Optional
 
 import typer
 from wasabi import msg
@@ -38,10 +39,12 @@ def evaluate_cli(
         help="Categories: exclusive (argmax), multilabel (threshold) or auto (exclusive when every "
         "gold doc has exactly one positive label).",
     ),
-    threshold: float = typer.Option(
-        0.5,
+    threshold: Optional[float] = typer.Option(
+        None,
         "--threshold",
-        help="Multi-label categories: a label is predicted when its score is at least this.",
+        help="Multi-label categories: a label is predicted when its score is at least this. "
+        "Default: the textcat_multilabel component's own threshold (tune-threshold chooses it on "
+        "dev), 0.5 when it has none.",
     ),
     plots: bool = typer.Option(
         True, "--plots/--no-plots", help="Draw the PNG plots (confusion matrix, per-label F1 bars)."

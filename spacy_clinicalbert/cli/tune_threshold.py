@@ -1,6 +1,6 @@
 """`python -m spacy_clinicalbert tune-threshold`: choose the decision thresholds of the span
-categorizer and the relation component on dev data and save the pipeline with them (the
-workflow step of the same name).
+categorizer, the relation component and the multi-label text classifier on dev data and save
+the pipeline with them (the workflow step of the same name).
 
 Not `spacy find-threshold`: that reloads and re-runs the whole pipeline for each trial
 and saves nothing; this runs the pipeline once per component, re-filters the kept scores
@@ -34,8 +34,9 @@ def tune_threshold_cli(
     components: Optional[List[str]] = typer.Option(
         None, "--component", "-c",
         help="Component to tune (repeat the option for several). Default: every span "
-        "categorizer (clinical_spancat, spancat), then clinical_relations, those the pipeline "
-        "has, in pipeline order; a relation component is tuned after the entities it reads.",
+        "categorizer (clinical_spancat, spancat), then clinical_relations, then every "
+        "textcat_multilabel, those the pipeline has; a relation component is tuned after the "
+        "entities it reads. Exclusive textcat takes the argmax: nothing to tune.",
     ),
     grid: str = typer.Option(
         "0.05:0.95:0.05", "--grid",
@@ -47,12 +48,14 @@ def tune_threshold_cli(
         "are tuned.",
     ),
 ):
-    """Score each component on DEV_PATH at each threshold of the grid, keep the best micro F1
-    (ties: the value nearest the current one) and save the pipeline with the chosen values.
+    """Score each component on DEV_PATH at each threshold of the grid, keep the best F1 (micro
+    for spans and relations, macro for categories; ties: the value nearest the current one)
+    and save the pipeline with the chosen values.
     A pipeline without such components, or dev data without the layer, is saved with that
     threshold unchanged and a warning (so the workflow runs on every corpus shape)."""
     import spacy
 
+    from ..categories.threshold import multilabel_textcats
     from ..entities.threshold import spancat_components
 
     try:
@@ -66,12 +69,18 @@ def tune_threshold_cli(
             msg.fail(f"No component {', '.join(missing)} in {model_dir} "
                      f"(it has {', '.join(nlp.pipe_names)})", exits=1)
         names = [n for n in nlp.pipe_names if n in components]
+        tunable = {"clinical_spancat", "spancat", "clinical_relations", "textcat_multilabel"}
+        other = [n for n in names if nlp.get_pipe_meta(n).factory not in tunable]
+        if other:
+            msg.fail(f"No threshold to tune in {', '.join(other)}: tune-threshold knows span "
+                     f"categorizers, clinical_relations and textcat_multilabel", exits=1)
     else:
-        names = spancat_components(nlp) + [RELATIONS] * (RELATIONS in nlp.pipe_names)
+        names = (spancat_components(nlp) + [RELATIONS] * (RELATIONS in nlp.pipe_names)
+                 + multilabel_textcats(nlp))
     if not names:
         nlp.to_disk(output_dir)
-        msg.warn(f"No span categorizer or '{RELATIONS}' in {model_dir}: saved it unchanged "
-                 f"to {output_dir}")
+        msg.warn(f"No span categorizer, '{RELATIONS}' or textcat_multilabel in {model_dir}: "
+                 f"saved it unchanged to {output_dir}")
         return
     from ..relations.threshold import gold_docs_of, save_with_thresholds
 
@@ -99,7 +108,17 @@ def tune_threshold_cli(
 
 def _tune(nlp, name: str, golds, thresholds, dev_path: Path) -> Optional[Dict[str, Any]]:
     """Choose one component's threshold, print its table, record it in nlp.meta."""
-    from ..entities.threshold import SPANCAT_FACTORIES, NoEntityDocs, choose_span_threshold
+    from ..categories.threshold import (
+        TEXTCAT_MULTILABEL_FACTORIES,
+        NoCategoryDocs,
+        choose_category_threshold,
+    )
+    from ..entities.threshold import (
+        MAX_SPANS_PER_GOLD,
+        SPANCAT_FACTORIES,
+        NoEntityDocs,
+        choose_span_threshold,
+    )
     from ..relations.threshold import NothingToTune, choose_threshold
 
     factory = nlp.get_pipe_meta(name).factory
@@ -107,23 +126,30 @@ def _tune(nlp, name: str, golds, thresholds, dev_path: Path) -> Optional[Dict[st
         if factory in SPANCAT_FACTORIES:
             choice: Any = choose_span_threshold(nlp, golds, name, thresholds)
             meta_key, floor = "span_threshold", None
+        elif factory in TEXTCAT_MULTILABEL_FACTORIES:
+            choice = choose_category_threshold(nlp, golds, name, thresholds)
+            meta_key, floor = "category_threshold", None
         else:
             choice = choose_threshold(nlp, golds, name, thresholds)
             meta_key, floor = "relation_threshold", choice.floor
-    except (NothingToTune, NoEntityDocs) as err:
+    except (NothingToTune, NoEntityDocs, NoCategoryDocs) as err:
         msg.warn(f"{dev_path}: {err}; '{name}' keeps its threshold")
         return None
     except ValueError as err:
         msg.fail(f"{dev_path}: {err}", exits=1)
     msg.divider(f"{name} on {choice.docs} dev docs")
+    too_many = set(getattr(choice, "too_many", []))
     rows = [
-        (f"{t:.2f}" + (" *" if t == choice.best else ""), f"{s['p']:.3f}", f"{s['r']:.3f}",
-         f"{s['f']:.3f}")
+        (f"{t:.2f}" + (" *" if t == choice.best else " (too many spans)" if t in too_many else ""),
+         f"{s['p']:.3f}", f"{s['r']:.3f}", f"{s['f']:.3f}")
         for t, s in choice.scores.items()
     ]
     if floor is not None:
         rows.append(("floor", f"{floor['p']:.3f}", f"{floor['r']:.3f}", f"{floor['f']:.3f}"))
     msg.table(rows, header=("threshold", "P", "R", "F"), divider=True)
+    if too_many:
+        msg.warn(f"'{name}': {len(too_many)} threshold(s) keep more than "
+                 f"{MAX_SPANS_PER_GOLD:g} spans per gold span and were not chosen")
     record = choice.to_dict()
     nlp.meta.setdefault("clinicalbert", {})[meta_key] = record
     return record

@@ -114,7 +114,8 @@ def _relations(r: Dict, plot: Optional[str], total: int) -> List[str]:
 
 def _categories(c: Dict, plots: Dict[str, str], total: int) -> List[str]:
     mode = c["mode"]
-    how = "argmax" if mode == "exclusive" else f"threshold {c['threshold']}"
+    how = "argmax" if mode == "exclusive" else f"threshold {c['threshold']:g}" + (
+        f" ({c['threshold_source']})" if c.get("threshold_source") else "")
     lines = ["## Categories", "",
              f"Components: {', '.join(c['components']) or 'undeclared'}; "
              f"{mode} ({c['mode_source']}); "

@@ -8,7 +8,7 @@ Each part is scored on the gold docs that annotate its layer
 so every figure can say how much of the test data it covers."""
 import logging
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import srsly
 
@@ -49,6 +49,19 @@ def layer_counts(gold_docs: List) -> Dict[str, int]:
     return {layer: sum(annotates(doc, layer) for doc in gold_docs) for layer in LAYERS}
 
 
+def category_threshold(nlp, components: List[str], given: Optional[float]) -> Tuple[float, str]:
+    """The multi-label decision threshold: the one given, else the text classifier's own
+    (tune-threshold sets it on dev), else 0.5."""
+    if given is not None:
+        return given, "--threshold"
+    for name in components:
+        pipe = nlp.get_pipe(name)
+        value = getattr(pipe, "cfg", {}).get("threshold")
+        if nlp.get_pipe_meta(name).factory == "textcat_multilabel" and value is not None:
+            return float(value), f"component {name}"
+    return 0.5, "default"
+
+
 def evaluate_pipeline(
     model: str,
     data_path: Path,
@@ -57,7 +70,7 @@ def evaluate_pipeline(
     batch_size: int = 32,
     gpu_id: int = -1,
     cats_mode: str = "auto",
-    threshold: float = 0.5,
+    threshold: Optional[float] = None,
     plots: bool = True,
     progress: bool = True,
     nlp=None,
@@ -124,8 +137,10 @@ def evaluate_pipeline(
     comps = category_components(nlp)
     if not absent("categories", comps, any(eg.predicted.cats for eg in examples),
                   has_gold_cats(examples), "doc.cats"):
+        cut, source = category_threshold(nlp, comps, threshold)
         metrics["categories"] = dict(
-            score_categories(examples, mode=cats_mode, threshold=threshold), components=comps
+            score_categories(examples, mode=cats_mode, threshold=cut), components=comps,
+            threshold_source=source,
         )
 
     flags = context_flags(nlp)

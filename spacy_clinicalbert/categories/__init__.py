@@ -1,0 +1,1 @@
+"""Document categories: what the package adds around spaCy's textcat components."""
