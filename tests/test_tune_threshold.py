@@ -141,3 +141,45 @@ def test_spancat_threshold_matches_real_runs_and_is_tuned_before_relations(tiny_
     only = CliRunner().invoke(app, ["tune-threshold", str(folder), str(dev), str(tmp_path / "t2"),
                                     "-c", "no_such_pipe"])
     assert only.exit_code == 1 and "No component no_such_pipe" in " ".join(only.output.split())
+
+
+def test_category_threshold_matches_evaluate_and_evaluate_reads_it(tiny_bert, tmp_path):
+    """ADE's shape: textcat_multilabel's threshold chosen from one pass equals evaluate's
+    macro F1 at each threshold; the tuned pipeline keeps it and evaluate uses it by default."""
+    from spacy.cli.train import train
+    from test_training_init_config import _convert
+
+    from spacy_clinicalbert.categories.threshold import choose_category_threshold, multilabel_textcats
+    from spacy_clinicalbert.evaluation import evaluate_pipeline
+    from spacy_clinicalbert.training import init_config
+
+    corpus = _convert("partial", tmp_path)
+    init_config(corpus, tmp_path / "training.cfg", base_model=str(tiny_bert))
+    train(tmp_path / "training.cfg", tmp_path / "out", use_gpu=-1,
+          overrides={"training.max_steps": 6, "training.eval_frequency": 3})
+    folder = tmp_path / "out" / "model-last"
+    nlp = spacy.load(folder)
+    assert multilabel_textcats(nlp) == ["textcat_multilabel"]
+    dev = corpus / "dev.spacy"
+    golds = list(DocBin().from_disk(dev).get_docs(nlp.vocab))
+    grid = [round(0.1 * k, 1) for k in range(1, 10)]
+    choice = choose_category_threshold(nlp, golds, "textcat_multilabel", grid)
+    assert choice.docs == len(golds) and choice.previous == 0.5
+    for t in grid:
+        cats = evaluate_pipeline(str(folder), dev, nlp=nlp, threshold=t, plots=False,
+                                 progress=False)["categories"]
+        assert cats["threshold"] == t and cats["threshold_source"] == "--threshold"
+        assert abs(choice.scores[t]["f"] - cats["macro_f"]) < 1e-9, t
+    result = CliRunner().invoke(app, ["tune-threshold", str(folder), str(dev), str(tmp_path / "tuned"),
+                                      "--grid", ",".join(map(str, grid))])
+    assert result.exit_code == 0, result.output
+    tuned = spacy.load(tmp_path / "tuned")
+    best = tuned.meta["clinicalbert"]["category_threshold"]["best"]
+    assert best == pytest.approx(choice.best)
+    assert tuned.get_pipe("textcat_multilabel").cfg["threshold"] == pytest.approx(best)
+    cats = evaluate_pipeline(str(tmp_path / "tuned"), dev, plots=False, progress=False)["categories"]
+    assert cats["threshold"] == pytest.approx(best)
+    assert cats["threshold_source"] == "component textcat_multilabel"
+    bad = CliRunner().invoke(app, ["tune-threshold", str(folder), str(dev), str(tmp_path / "t3"),
+                                   "-c", "ner"])
+    assert bad.exit_code == 1 and "No threshold to tune in ner" in " ".join(bad.output.split())
