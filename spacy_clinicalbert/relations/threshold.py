@@ -64,7 +64,9 @@ def choose_threshold(
         raise NothingToTune(
             f"none of the {len(gold_docs)} docs annotates relations: nothing to tune on"
         )
-    pipe.cfg["threshold"] = 0.0  # keep every label of every candidate, with its score
+    # Keep every label any threshold of the grid could keep (not all: at 0 a barely trained
+    # head over many candidate pairs holds one Relation per pair and label), with its score.
+    pipe.cfg["threshold"] = min(grid)
     try:
         predicted = list(nlp.pipe((g.text for g in golds), batch_size=batch_size))
     finally:
