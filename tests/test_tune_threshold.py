@@ -81,6 +81,21 @@ def test_bad_grid_and_dev_or_pipeline_without_relations(tiny_bert, tmp_path):
     assert (tmp_path / "o2" / "config.cfg").exists()
 
 
+def _trained_shape(shape, tiny_bert, tmp_path):
+    """A corpus of `shape` (test_training_init_config's), its init-config pipeline trained
+    6 steps on the tiny BERT: (corpus folder, model folder)."""
+    from spacy.cli.train import train
+    from test_training_init_config import _convert
+
+    from spacy_clinicalbert.training import init_config
+
+    corpus = _convert(shape, tmp_path)
+    init_config(corpus, tmp_path / "training.cfg", base_model=str(tiny_bert))
+    train(tmp_path / "training.cfg", tmp_path / "out", use_gpu=-1,
+          overrides={"training.max_steps": 6, "training.eval_frequency": 3})
+    return corpus, tmp_path / "out" / "model-last"
+
+
 def _span_prf(docs, golds, key="entities"):
     tp = n_pred = n_gold = 0
     for doc, gold in zip(docs, golds, strict=True):
@@ -95,17 +110,9 @@ def test_spancat_threshold_matches_real_runs_and_is_tuned_before_relations(tiny_
     """Chia's shape (overlapping entities + relations): the span threshold chosen from one
     pass equals the component's own runs at each threshold, and the CLI tunes spancat,
     then relations on the tuned entities, and saves both."""
-    from spacy.cli.train import train
-    from test_training_init_config import _convert
-
     from spacy_clinicalbert.entities.threshold import choose_span_threshold, spancat_components
-    from spacy_clinicalbert.training import init_config
 
-    corpus = _convert("overlapping", tmp_path)
-    init_config(corpus, tmp_path / "training.cfg", base_model=str(tiny_bert))
-    train(tmp_path / "training.cfg", tmp_path / "out", use_gpu=-1,
-          overrides={"training.max_steps": 6, "training.eval_frequency": 3})
-    folder = tmp_path / "out" / "model-last"
+    corpus, folder = _trained_shape("overlapping", tiny_bert, tmp_path)
     nlp = spacy.load(folder)
     assert spancat_components(nlp) == ["clinical_spancat"]
     dev = corpus / "dev.spacy"
@@ -146,18 +153,10 @@ def test_spancat_threshold_matches_real_runs_and_is_tuned_before_relations(tiny_
 def test_category_threshold_matches_evaluate_and_evaluate_reads_it(tiny_bert, tmp_path):
     """ADE's shape: textcat_multilabel's threshold chosen from one pass equals evaluate's
     macro F1 at each threshold; the tuned pipeline keeps it and evaluate uses it by default."""
-    from spacy.cli.train import train
-    from test_training_init_config import _convert
-
     from spacy_clinicalbert.categories.threshold import choose_category_threshold, multilabel_textcats
     from spacy_clinicalbert.evaluation import evaluate_pipeline
-    from spacy_clinicalbert.training import init_config
 
-    corpus = _convert("partial", tmp_path)
-    init_config(corpus, tmp_path / "training.cfg", base_model=str(tiny_bert))
-    train(tmp_path / "training.cfg", tmp_path / "out", use_gpu=-1,
-          overrides={"training.max_steps": 6, "training.eval_frequency": 3})
-    folder = tmp_path / "out" / "model-last"
+    corpus, folder = _trained_shape("partial", tiny_bert, tmp_path)
     nlp = spacy.load(folder)
     assert multilabel_textcats(nlp) == ["textcat_multilabel"]
     dev = corpus / "dev.spacy"

@@ -11,7 +11,7 @@ the dev docs that annotate categories, by macro F1 (the score the generated conf
 from one pass whose probabilities are re-thresholded per value. Exclusive `textcat` takes
 the argmax and has nothing to tune.
 """
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Dict, List, Sequence
 
 from spacy.language import Language
@@ -19,6 +19,7 @@ from spacy.tokens import Doc
 from spacy.training import Example
 
 from ..evaluation.categories import annotates_categories, score_categories
+from ..thresholds import ThresholdChoice, check_grid
 
 TEXTCAT_MULTILABEL_FACTORIES = ("textcat_multilabel",)
 
@@ -28,22 +29,9 @@ class NoCategoryDocs(ValueError):
 
 
 @dataclass
-class CategoryThresholdChoice:
-    component: str
-    previous: float
-    best: float
-    scores: Dict[float, Dict[str, float]] = field(default_factory=dict)  # macro P, R, F
-    docs: int = 0
-
+class CategoryThresholdChoice(ThresholdChoice):
     def to_dict(self) -> Dict:
-        return {
-            "component": self.component,
-            "previous": self.previous,
-            "best": self.best,
-            "docs": self.docs,
-            "criterion": "macro F1",
-            "scores": {str(t): s for t, s in self.scores.items()},
-        }
+        return {**super().to_dict(), "criterion": "macro F1"}
 
 
 def choose_category_threshold(
@@ -55,8 +43,7 @@ def choose_category_threshold(
 ) -> CategoryThresholdChoice:
     """The grid's threshold with the best macro F1 on the docs of `gold_docs` that annotate
     categories (ties: the one nearest the current threshold)."""
-    if not grid or any(not 0.0 <= t <= 1.0 for t in grid):
-        raise ValueError(f"thresholds must lie in [0, 1], got {list(grid)}")
+    check_grid(grid)
     pipe: Any = nlp.get_pipe(component)
     previous = float(pipe.cfg.get("threshold", 0.5))
     golds = [doc for doc in gold_docs if annotates_categories(doc)]
@@ -72,7 +59,7 @@ def choose_category_threshold(
     for t in sorted(set(grid)):
         raw = score_categories(examples, mode="multilabel", threshold=t)
         choice.scores[t] = {k: raw[f"macro_{k}"] for k in ("p", "r", "f")}
-    choice.best = max(choice.scores, key=lambda t: (choice.scores[t]["f"], -abs(t - previous)))
+    choice.choose()
     return choice
 
 

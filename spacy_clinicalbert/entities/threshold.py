@@ -23,6 +23,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from ..layers import ENTITIES, annotates
+from ..thresholds import ThresholdChoice, check_grid
 
 SPANCAT_FACTORIES = ("clinical_spancat", "spancat")
 MAX_SPANS_PER_GOLD = 3.0  # thresholds keeping more spans than this per gold span are not chosen
@@ -34,23 +35,11 @@ class NoEntityDocs(ValueError):
 
 
 @dataclass
-class SpanThresholdChoice:
-    component: str
-    previous: float
-    best: float
-    scores: Dict[float, Dict[str, float]] = field(default_factory=dict)  # threshold -> P, R, F
-    docs: int = 0
+class SpanThresholdChoice(ThresholdChoice):
     too_many: List[float] = field(default_factory=list)  # over MAX_SPANS_PER_GOLD: not chosen
 
     def to_dict(self) -> Dict:
-        return {
-            "component": self.component,
-            "previous": self.previous,
-            "best": self.best,
-            "docs": self.docs,
-            "scores": {str(t): s for t, s in self.scores.items()},
-            "not_chosen_too_many_spans": self.too_many,
-        }
+        return {**super().to_dict(), "not_chosen_too_many_spans": self.too_many}
 
 
 @dataclass
@@ -98,8 +87,7 @@ def choose_span_threshold(
     """The grid's threshold with the best micro F1 on the docs of `gold_docs` that annotate
     entities (ties: the one nearest the current threshold), among those that keep at most
     `max_spans_per_gold` spans per gold span (none: the current threshold stays)."""
-    if not grid or any(not 0.0 <= t <= 1.0 for t in grid):
-        raise ValueError(f"thresholds must lie in [0, 1], got {list(grid)}")
+    check_grid(grid)
     pipe: Any = nlp.get_pipe(component)
     previous = float(pipe.cfg["threshold"])
     golds = [doc for doc in gold_docs if annotates(doc, ENTITIES)]
@@ -134,9 +122,7 @@ def choose_span_threshold(
         choice.scores[t] = {**_prf(tp, n_pred, n_gold), "spans": n_pred}
         if n_pred > max_spans_per_gold * max(1, n_gold):
             choice.too_many.append(t)
-    allowed = [t for t in choice.scores if t not in choice.too_many]
-    if allowed:
-        choice.best = max(allowed, key=lambda t: (choice.scores[t]["f"], -abs(t - previous)))
+    choice.choose(t for t in choice.scores if t not in choice.too_many)
     return choice
 
 

@@ -8,7 +8,7 @@ workflow measures it on dev. The pipeline runs once, every candidate's scores ke
 and each threshold of the grid re-filters them: no second pass of the encoder, unlike
 `spacy find-threshold`, which reloads and re-runs the pipeline per trial.
 """
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
@@ -16,10 +16,9 @@ from spacy.language import Language
 from spacy.tokens import Doc
 from spacy.training import Example
 
+from ..thresholds import DEFAULT_GRID, ThresholdChoice, check_grid
 from .data import get_relations, set_relations
 from .scorer import annotated_examples, score_relations, scorer_settings
-
-DEFAULT_GRID = tuple(round(0.05 * k, 2) for k in range(1, 20))
 
 
 class NothingToTune(ValueError):
@@ -27,23 +26,11 @@ class NothingToTune(ValueError):
 
 
 @dataclass
-class ThresholdChoice:
-    component: str
-    previous: float
-    best: float
-    scores: Dict[float, Dict[str, float]] = field(default_factory=dict)  # threshold -> P, R, F
-    floor: Optional[Dict[str, float]] = None
-    docs: int = 0
+class RelationThresholdChoice(ThresholdChoice):
+    floor: Optional[Dict[str, float]] = None  # the all-pairs floor over the same entities
 
     def to_dict(self) -> Dict:
-        return {
-            "component": self.component,
-            "previous": self.previous,
-            "best": self.best,
-            "docs": self.docs,
-            "floor_micro": self.floor,
-            "scores": {str(t): s for t, s in self.scores.items()},
-        }
+        return {**super().to_dict(), "floor_micro": self.floor}
 
 
 def choose_threshold(
@@ -52,11 +39,10 @@ def choose_threshold(
     component: str = "clinical_relations",
     grid: Sequence[float] = DEFAULT_GRID,
     batch_size: int = 64,
-) -> ThresholdChoice:
+) -> RelationThresholdChoice:
     """The grid's threshold with the best end-to-end micro F1 on the docs of `gold_docs`
     that annotate relations (ties: the one nearest the current threshold)."""
-    if not grid or any(not 0.0 <= t <= 1.0 for t in grid):
-        raise ValueError(f"thresholds must lie in [0, 1], got {list(grid)}")
+    check_grid(grid)
     pipe: Any = nlp.get_pipe(component)
     previous = float(pipe.cfg["threshold"])
     golds = [eg.reference for eg in annotated_examples(Example(g, g) for g in gold_docs)]
@@ -73,7 +59,7 @@ def choose_threshold(
         pipe.cfg["threshold"] = previous
     everything = [list(get_relations(doc)) for doc in predicted]
     settings = scorer_settings(pipe)
-    choice = ThresholdChoice(component, previous, previous, docs=len(golds))
+    choice = RelationThresholdChoice(component, previous, previous, docs=len(golds))
     for t in sorted(set(grid)):
         for doc, relations in zip(predicted, everything, strict=True):
             set_relations(doc, [r for r in relations if r.score >= t])
@@ -83,11 +69,11 @@ def choose_threshold(
         choice.scores[t] = {k: raw[f"rel_micro_{k}"] for k in ("p", "r", "f")}
         if choice.floor is None and "rel_floor_micro_f" in raw:
             choice.floor = {k: raw[f"rel_floor_micro_{k}"] for k in ("p", "r", "f")}
-    choice.best = max(choice.scores, key=lambda t: (choice.scores[t]["f"], -abs(t - previous)))
+    choice.choose()
     return choice
 
 
-def save_with_threshold(nlp: Language, choice: ThresholdChoice, output: Path) -> None:
+def save_with_threshold(nlp: Language, choice: RelationThresholdChoice, output: Path) -> None:
     """Write the pipeline with the chosen threshold, in the component and in config.cfg."""
     nlp.meta.setdefault("clinicalbert", {})["relation_threshold"] = choice.to_dict()
     save_with_thresholds(nlp, {choice.component: choice.best}, output)
