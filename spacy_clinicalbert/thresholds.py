@@ -6,7 +6,10 @@ the kept scores per threshold; the rule is the same for all: the best F1, ties b
 towards the current threshold, so a flat curve leaves the value as it was.
 """
 from dataclasses import dataclass, field
-from typing import Dict, Iterable, Optional, Sequence
+from pathlib import Path
+from typing import Any, Dict, Iterable, Optional, Sequence
+
+from spacy.language import Language
 
 DEFAULT_GRID = tuple(round(0.05 * k, 2) for k in range(1, 20))
 
@@ -39,3 +42,18 @@ class ThresholdChoice:
         pool = list(self.scores if allowed is None else allowed)
         if pool:
             self.best = max(pool, key=lambda t: (self.scores[t]["f"], -abs(t - self.previous)))
+
+
+def save_with_thresholds(nlp: Language, thresholds: Dict[str, float], output: Path) -> None:
+    """Write the pipeline with each component's threshold set, in the component and in
+    config.cfg (which `spacy.load` reads back first)."""
+    from spacy.util import load_config
+
+    for component, value in thresholds.items():
+        pipe: Any = nlp.get_pipe(component)
+        pipe.cfg["threshold"] = value
+    nlp.to_disk(output)
+    config = load_config(output / "config.cfg", interpolate=False)
+    for component, value in thresholds.items():
+        config["components"][component]["threshold"] = value
+    config.to_disk(output / "config.cfg")

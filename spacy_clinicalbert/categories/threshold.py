@@ -49,10 +49,8 @@ def choose_category_threshold(
     golds = [doc for doc in gold_docs if annotates_categories(doc)]
     if not golds:
         raise NoCategoryDocs(f"none of the {len(gold_docs)} docs annotates categories")
-    # Only the encoder and this component: the category scores need nothing else.
-    upstream = nlp.pipe_names[: nlp.pipe_names.index(component) + 1]
-    needed = [n for n in upstream if n == component or _feeds(nlp, n)]
-    with nlp.select_pipes(enable=needed):
+    # The pipeline up to this component: what comes after cannot change doc.cats.
+    with nlp.select_pipes(enable=nlp.pipe_names[: nlp.pipe_names.index(component) + 1]):
         predicted = list(nlp.pipe((g.text for g in golds), batch_size=batch_size))
     examples = [Example(p, g) for p, g in zip(predicted, golds, strict=True)]
     choice = CategoryThresholdChoice(component, previous, previous, docs=len(golds))
@@ -61,14 +59,6 @@ def choose_category_threshold(
         choice.scores[t] = {k: raw[f"macro_{k}"] for k in ("p", "r", "f")}
     choice.choose()
     return choice
-
-
-ENCODER_FACTORIES = ("clinicalbert", "transformer", "tok2vec")
-
-
-def _feeds(nlp: Language, name: str) -> bool:
-    """Whether `name` is an encoder (whose output the text classifier listens to)."""
-    return nlp.get_pipe_meta(name).factory in ENCODER_FACTORIES
 
 
 def multilabel_textcats(nlp: Language) -> List[str]:

@@ -55,8 +55,8 @@ def tune_threshold_cli(
     threshold unchanged and a warning (so the workflow runs on every corpus shape)."""
     import spacy
 
-    from ..categories.threshold import multilabel_textcats
-    from ..entities.threshold import spancat_components
+    from ..categories.threshold import TEXTCAT_MULTILABEL_FACTORIES, multilabel_textcats
+    from ..entities.threshold import SPANCAT_FACTORIES, spancat_components
 
     try:
         thresholds = _parse_grid(grid)
@@ -69,7 +69,7 @@ def tune_threshold_cli(
             msg.fail(f"No component {', '.join(missing)} in {model_dir} "
                      f"(it has {', '.join(nlp.pipe_names)})", exits=1)
         names = [n for n in nlp.pipe_names if n in components]
-        tunable = {"clinical_spancat", "spancat", "clinical_relations", "textcat_multilabel"}
+        tunable = {*SPANCAT_FACTORIES, RELATIONS, *TEXTCAT_MULTILABEL_FACTORIES}
         other = [n for n in names if nlp.get_pipe_meta(n).factory not in tunable]
         if other:
             msg.fail(f"No threshold to tune in {', '.join(other)}: tune-threshold knows span "
@@ -82,7 +82,8 @@ def tune_threshold_cli(
         msg.warn(f"No span categorizer, '{RELATIONS}' or textcat_multilabel in {model_dir}: "
                  f"saved it unchanged to {output_dir}")
         return
-    from ..relations.threshold import gold_docs_of, save_with_thresholds
+    from ..relations.threshold import gold_docs_of
+    from ..thresholds import save_with_thresholds
 
     golds = gold_docs_of(dev_path, nlp)
     chosen: Dict[str, float] = {}

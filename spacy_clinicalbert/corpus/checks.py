@@ -754,7 +754,6 @@ class Judge:
                 f"e.g. {leaked[0].leaked.example}."
             )
 
-
     def schedule(self) -> None:
         """spaCy evaluates every eval_frequency steps and not at the last one, and only an
         evaluation writes model-best."""

@@ -39,10 +39,14 @@ from .reader import ClinicalCorpus
 _REPORTED: Set[Tuple[str, str, int, int]] = set()
 
 
-def repeat_factor(n_with: int, n_without: int, share: float) -> int:
-    """The least whole k with k*n_with / (k*n_with + n_without) >= share (1 if already so)."""
+def check_share(share: float) -> None:
     if not 0.0 < share < 1.0:
         raise ValueError(f"min_layer_share values must lie strictly between 0 and 1, got {share}")
+
+
+def repeat_factor(n_with: int, n_without: int, share: float) -> int:
+    """The least whole k with k*n_with / (k*n_with + n_without) >= share (1 if already so)."""
+    check_share(share)
     if n_with == 0 or n_without == 0:
         return 1
     return max(1, math.ceil(share * n_without / ((1.0 - share) * n_with) - 1e-9))
@@ -52,7 +56,7 @@ class LayerBalancedCorpus:
     def __init__(self, corpus: ClinicalCorpus, min_layer_share: Dict[str, float]) -> None:
         check_layers(min_layer_share)
         for share in min_layer_share.values():
-            repeat_factor(1, 1, share)  # validates the value
+            check_share(share)
         self.corpus = corpus
         self.min_layer_share = dict(min_layer_share)
 

@@ -23,6 +23,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from ..layers import ENTITIES, annotates
+from ..prf import prf
 from ..thresholds import ThresholdChoice, check_grid
 
 SPANCAT_FACTORIES = ("clinical_spancat", "spancat")
@@ -70,12 +71,6 @@ def _gold(doc: Doc, spans_key: str) -> Set[SpanKey]:
     return {(s.start_char, s.end_char, s.label_) for s in doc.spans.get(spans_key, [])}
 
 
-def _prf(tp: int, n_pred: int, n_gold: int) -> Dict[str, float]:
-    p = tp / n_pred if n_pred else 0.0
-    r = tp / n_gold if n_gold else 0.0
-    return {"p": p, "r": r, "f": 2 * p * r / (p + r) if p + r else 0.0}
-
-
 def choose_span_threshold(
     nlp: Language,
     gold_docs: Sequence[Doc],
@@ -119,7 +114,7 @@ def choose_span_threshold(
             predicted = {key for key, s in zip(cand.keys, cand.scores, strict=True) if s >= t}
             n_pred += len(predicted)
             tp += len(predicted & gold)
-        choice.scores[t] = {**_prf(tp, n_pred, n_gold), "spans": n_pred}
+        choice.scores[t] = {**prf(tp, n_pred - tp, n_gold - tp), "spans": n_pred}
         if n_pred > max_spans_per_gold * max(1, n_gold):
             choice.too_many.append(t)
     choice.choose(t for t in choice.scores if t not in choice.too_many)

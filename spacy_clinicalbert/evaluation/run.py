@@ -52,12 +52,13 @@ def layer_counts(gold_docs: List) -> Dict[str, int]:
 def category_threshold(nlp, components: List[str], given: Optional[float]) -> Tuple[float, str]:
     """The multi-label decision threshold: the one given, else the text classifier's own
     (tune-threshold sets it on dev), else 0.5."""
+    from ..categories.threshold import TEXTCAT_MULTILABEL_FACTORIES
+
     if given is not None:
         return given, "--threshold"
     for name in components:
-        pipe = nlp.get_pipe(name)
-        value = getattr(pipe, "cfg", {}).get("threshold")
-        if nlp.get_pipe_meta(name).factory == "textcat_multilabel" and value is not None:
+        value = getattr(nlp.get_pipe(name), "cfg", {}).get("threshold")
+        if nlp.get_pipe_meta(name).factory in TEXTCAT_MULTILABEL_FACTORIES and value is not None:
             return float(value), f"component {name}"
     return 0.5, "default"
 

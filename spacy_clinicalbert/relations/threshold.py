@@ -73,27 +73,6 @@ def choose_threshold(
     return choice
 
 
-def save_with_threshold(nlp: Language, choice: RelationThresholdChoice, output: Path) -> None:
-    """Write the pipeline with the chosen threshold, in the component and in config.cfg."""
-    nlp.meta.setdefault("clinicalbert", {})["relation_threshold"] = choice.to_dict()
-    save_with_thresholds(nlp, {choice.component: choice.best}, output)
-
-
-def save_with_thresholds(nlp: Language, thresholds: Dict[str, float], output: Path) -> None:
-    """Write the pipeline with each component's threshold set, in the component and in
-    config.cfg (which `spacy.load` reads back first)."""
-    from spacy.util import load_config
-
-    for component, value in thresholds.items():
-        pipe: Any = nlp.get_pipe(component)
-        pipe.cfg["threshold"] = value
-    nlp.to_disk(output)
-    config = load_config(output / "config.cfg", interpolate=False)
-    for component, value in thresholds.items():
-        config["components"][component]["threshold"] = value
-    config.to_disk(output / "config.cfg")
-
-
 def gold_docs_of(path: Path, nlp: Language) -> List[Doc]:
     from spacy.tokens import DocBin
 
