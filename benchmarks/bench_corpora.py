@@ -769,7 +769,7 @@ def run_corpus(name: str, args, base: str) -> Dict:
             raise SystemExit("--systems hf without ours needs --budget-seconds")
         if warmup_ratio is None:  # no config of ours this run: the shipped CPU config's warm-up
             warmup_ratio = read_config(REPO / "configs" / "cpu.cfg")["warmup_steps"] / steps
-        tasks = [layer for layer in ("entities", "categories") if layer in entry["layers"]]
+        tasks = [layer for layer in ("entities", "categories") if layer in entry["layers"] and layer in args.peer_tasks]
         ours_components = entry.get("ours", {}).get("components")
         if ours_components is not None:  # compare only what init-config trained
             has = {"entities": any(c in ours_components for c in ENTITY_COMPONENTS),
@@ -876,6 +876,37 @@ def print_tables(results: Dict, names: Sequence[str]) -> None:
 
 # --------------------------------------------------------------------------- main
 
+def merge_entry(old: Dict, new: Dict, systems: set) -> Dict:
+    """The corpus entry after this run: a run of only one system keeps the other system's
+    measurement, and a peer run of one task keeps the peer's other task, so separate processes
+    (side by side on the two cores) build one entry."""
+    if systems == {"ours", "hf"} or not old:
+        return new
+    merged = dict(new)
+    if "ours" not in systems and "ours" in old:
+        merged["ours"] = old["ours"]
+    if "hf" in systems and "hf_peer" in old:
+        peer = dict(old["hf_peer"])
+        peer.update(new.get("hf_peer", {}))
+        merged["hf_peer"] = peer
+    elif "hf" not in systems and "hf_peer" in old:
+        merged["hf_peer"] = old["hf_peer"]
+    return merged
+
+
+def write_entry(output: Path, name: str, entry: Dict, settings: Dict, systems: set) -> Dict:
+    """Read the results file again just before writing (another run may have written it since
+    this one started) and store this corpus's entry; entries of other corpora are kept."""
+    results = json.loads(output.read_text(encoding="utf8")) if output.exists() else {}
+    results.setdefault("corpora", {})
+    results["corpora"][name] = merge_entry(results["corpora"].get(name, {}), entry, systems)
+    results.setdefault("settings_by_corpus", {})[name] = settings
+    results["settings"] = settings
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(results, indent=2) + "\n", encoding="utf8")
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpora", default=",".join(CORPORA),
@@ -907,6 +938,10 @@ def main() -> None:
     parser.add_argument("--peer-share", choices=["full", "split"], default="full",
                         help="with two peer models on one corpus (ADE: entities and categories): 'full' gives each "
                              "the whole T (default), 'split' gives each T/2 (ours trains all layers in one T)")
+    parser.add_argument("--peer-tasks", default="entities,categories",
+                        help="which peer models to train where the corpus has the layer: 'entities', "
+                             "'categories' or both (default); with --systems hf and --budget-seconds, two runs "
+                             "can train them side by side, each adding its part to the corpus's entry")
     parser.add_argument("--peer-lr", type=float, default=5e-5, help="peer learning rate (default 5e-5, the Trainer default)")
     parser.add_argument("--peer-batch-size", type=int, default=16,
                         help="peer examples per step (default 16; Trainer's default is 8, 16 is the usual recipe)")
@@ -938,25 +973,25 @@ def main() -> None:
         parser.error("--systems takes 'ours', 'hf' or 'ours,hf'")
     if args.systems == {"hf"} and args.budget_seconds is None:
         parser.error("--systems hf needs --budget-seconds")
+    args.peer_tasks = {t.strip() for t in args.peer_tasks.split(",") if t.strip()}
+    if not args.peer_tasks or args.peer_tasks - {"entities", "categories"}:
+        parser.error("--peer-tasks takes 'entities', 'categories' or 'entities,categories'")
 
     from transformers.utils import logging as hf_logging
 
     hf_logging.set_verbosity_error()
     base = base_model_path(args.base_model)
     output = Path(args.output)
-    results = json.loads(output.read_text(encoding="utf8")) if output.exists() else {}
-    results.setdefault("corpora", {})
-    results["settings"] = {
+    settings = {
         "command": " ".join(["python", "benchmarks/bench_corpora.py", *sys.argv[1:]]),
         "peer": "transformers.Trainer: AdamW, lr {}, batch {}, weight decay 0, clip 1.0, warm-up then linear "
                 "decay over the time budget".format(args.peer_lr, args.peer_batch_size),
         "threads": args.threads, "cpu_count": os.cpu_count(),
     }
+    results: Dict = {}
     for name in names:
         entry = run_corpus(name, args, base)
-        results["corpora"][name] = entry
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(json.dumps(results, indent=2) + "\n", encoding="utf8")
+        results = write_entry(output, name, entry, settings, args.systems)
         log(f"{name}: done in {entry['total_s']:.0f} s")
     print_tables(results, names)
     print(f"wrote {output}")
