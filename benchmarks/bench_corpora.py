@@ -883,6 +883,8 @@ def merge_entry(old: Dict, new: Dict, systems: set) -> Dict:
     if systems == {"ours", "hf"} or not old:
         return new
     merged = dict(new)
+    if "reused" in new.get("conversion", {}) and "command" in old.get("conversion", {}):
+        merged["conversion"] = old["conversion"]  # the run that converted it has the figures
     if "ours" not in systems and "ours" in old:
         merged["ours"] = old["ours"]
     if "hf" in systems and "hf_peer" in old:
