@@ -294,7 +294,7 @@ def ours_scores(metrics: Dict, test_layers: Dict[str, int]) -> Dict:
 
 def run_ours(name: str, corpus_dir: Path, train: Path, dev: Path, test: Path, work: Path, base: str,
              steps: int, eval_frequency: int, threads: int, test_layers: Dict[str, int],
-             scale_warmup: bool = True) -> Dict:
+             scale_warmup: bool = True, batch_words: int = 0) -> Dict:
     work.mkdir(parents=True, exist_ok=True)
     logfile = work / "log.txt"
     cfg_path = work / "config.cfg"
@@ -309,6 +309,10 @@ def run_ours(name: str, corpus_dir: Path, train: Path, dev: Path, test: Path, wo
         cfg["warmup_steps_generated"] = cfg["warmup_steps"]
         cfg["warmup_steps"] = max(1, round(cfg["warmup_steps"] * steps / cfg["max_steps"]))
         overrides += ["--training.optimizer.learn_rate.warmup_steps", cfg["warmup_steps"]]
+    if batch_words:  # words per batch instead of the generated batch_by_words size
+        cfg["batch_words_generated"] = cfg["batcher"].get("size")
+        cfg["batcher"]["size"] = batch_words
+        overrides += ["--training.batcher.size", batch_words]
     train_run = run_module("spacy", ["train", cfg_path, "--output", out_dir, "--paths.train", train,
                                      "--paths.dev", dev, "--paths.base_model", base, *overrides],
                            threads, logfile)
@@ -728,6 +732,17 @@ def tokenization_differences(test_docs) -> int:
 
 # --------------------------------------------------------------------------- one corpus
 
+def stored_warmup_ratio(output: Path, name: str) -> Optional[float]:
+    """Ours' warm-up share of its steps in the stored entry for `name`, so a peer-only run
+    warms up as the run of ours it is compared with did (None when nothing is stored)."""
+    if not output.exists():
+        return None
+    ours = json.loads(output.read_text(encoding="utf8")).get("corpora", {}).get(name, {}).get("ours")
+    if not ours or not ours.get("steps"):
+        return None
+    return (ours.get("config_settings", {}).get("warmup_steps") or 0) / ours["steps"]
+
+
 def run_corpus(name: str, args, base: str) -> Dict:
     import spacy
 
@@ -756,7 +771,7 @@ def run_corpus(name: str, args, base: str) -> Dict:
     warmup_ratio = None
     if "ours" in args.systems:
         ours = run_ours(name, corpus_dir, train, dev, test, work / "ours", base, steps, eval_frequency,
-                        args.threads, test_layers, args.warmup == "scaled")
+                        args.threads, test_layers, args.warmup == "scaled", args.ours_batch_words)
         entry["ours"] = ours
         if budget is None and args.clock == "cpu":
             budget = ours["train_cpu_s"]
@@ -767,7 +782,9 @@ def run_corpus(name: str, args, base: str) -> Dict:
     if "hf" in args.systems:
         if budget is None:
             raise SystemExit("--systems hf without ours needs --budget-seconds")
-        if warmup_ratio is None:  # no config of ours this run: the shipped CPU config's warm-up
+        if warmup_ratio is None:  # no config of ours this run: ours' stored warm-up share
+            warmup_ratio = stored_warmup_ratio(Path(args.output), name)
+        if warmup_ratio is None:  # nor a stored run of ours: the shipped CPU config's
             warmup_ratio = read_config(REPO / "configs" / "cpu.cfg")["warmup_steps"] / steps
         tasks = [layer for layer in ("entities", "categories") if layer in entry["layers"] and layer in args.peer_tasks]
         ours_components = entry.get("ours", {}).get("components")
@@ -950,6 +967,9 @@ def main() -> None:
     parser.add_argument("--max-wordpieces", type=int, default=512,
                         help="peer input length with [CLS]/[SEP]: longer entity docs are cut into chunks at word "
                              "boundaries, longer category docs truncated (both counted; default 512)")
+    parser.add_argument("--ours-batch-words", type=int, default=0,
+                        help="our words per batch (--training.batcher.size) instead of the generated config's "
+                             "(0: as generated, 800 on CPU)")
     parser.add_argument("--limit-train", type=int, default=0, help="N train docs drawn at random, seed 0 (0: all)")
     parser.add_argument("--limit-dev", type=int, default=300,
                         help="N dev docs drawn at random for our evaluations during training (0: all; default 300)")

@@ -79,7 +79,10 @@ def render_config(
     heads = (entity_pipe, "clinical_relations" * profile.relations, profile.textcat)
     pipeline = ["clinicalbert"] + [p for p in heads if p]
     # Relations train on gold + predicted entities, so the recognizer annotates during training.
-    annotating = ["clinicalbert"] + ([entity_pipe] if entity_pipe and profile.relations else [])
+    # The recognizer reads the encoder output `ClinicalBert.update` leaves on the docs; only a
+    # frozen encoder (no update) must annotate, and annotating a trained one encodes twice.
+    annotating = (["clinicalbert"] if frozen else []) + (
+        [entity_pipe] if entity_pipe and profile.relations else [])
     template = jinja2.Template(TEMPLATE.read_text(encoding="utf8"), keep_trailing_newline=True)
     text = template.render(
         corpus=corpus_path if corpus_path is not None else str(profile.corpus),

@@ -3,18 +3,19 @@
 spacy-transformers' TransformerListener finds it as it finds `transformer`, so
 `ner`, `textcat` and `clinical_relations` listen to it the usual way.
 """
-from typing import Callable, Iterable, Iterator, List, Optional
+from typing import Callable, Dict, Iterable, Iterator, List, Optional
 
 from spacy.language import Language
 from spacy.tokens import Doc
+from spacy.training import Example
 from spacy.util import minibatch
 from spacy_transformers.data_classes import FullTransformerBatch
 from spacy_transformers.pipeline_component import Transformer
-from thinc.api import Config, Model
+from thinc.api import Config, Model, Optimizer
 
 from .batching import batch_by_total_tokens
 from .cleanup import CLEANUP_FACTORY
-from .upstream import install_extensions
+from .upstream import install_extensions, received_outputs
 
 DEFAULT_CONFIG_STR = """
 [clinicalbert]
@@ -50,6 +51,11 @@ class ClinicalBert(Transformer):
     carry it) but not its unit: here it is the most spaCy tokens per encoder call,
     summed over the docs of the call; spacy-transformers counts docs x longest doc.
     Windows, not whole docs, are padded here, so only the total matters (batching).
+
+    `update` leaves the batch's encoder outputs on the predicted docs as `doc._.trf_data`,
+    so a component that annotates while training (the recognizer whose entities the relation
+    head trains on) reads them there: `clinicalbert` itself need not be in
+    `[training] annotating_components`, where spaCy would encode every batch a second time.
     """
 
     def __init__(self, vocab, model, set_extra_annotations, *, name, max_batch_items,
@@ -66,6 +72,20 @@ class ClinicalBert(Transformer):
                 subbatch = [outer_batch[i] for i in indices]
                 self.set_annotations(subbatch, self.predict(subbatch))
             yield from outer_batch
+
+    def update(self, examples: Iterable[Example], *, drop: float = 0.0,
+               sgd: Optional[Optimizer] = None,
+               losses: Optional[Dict[str, float]] = None) -> Dict[str, float]:
+        """spacy-transformers' update; then each predicted doc holds its own training-forward
+        output (dropout on) until the batch ends, as `set_annotations` would set it."""
+        examples = list(examples)
+        losses = super().update(examples, drop=drop, sgd=sgd, losses=losses)
+        outputs = received_outputs(self.listeners[-1]) if self.listeners else None
+        if outputs is not None and len(outputs) == len(examples):
+            install_extensions()
+            for eg, data in zip(examples, outputs, strict=True):
+                eg.predicted._.trf_data = data
+        return losses
 
     def from_disk(self, path, *, exclude=tuple()) -> "ClinicalBert":
         return self._load_keeping_config(super().from_disk, path, exclude=exclude)

@@ -14,7 +14,9 @@ registry, Hugging Face tokenizers and model outputs) is imported where it is use
 """
 from contextlib import contextmanager
 from functools import partial
-from typing import Callable, Iterator, List, Tuple
+from typing import Callable, Iterator, List, Optional, Tuple
+
+from spacy_transformers.layers import TransformerListener
 
 # spacy-transformers 1.4.0: `TransformerModel`'s own forward and init, module functions of
 # spacy_transformers.layers.transformer_model (not exported). Our forward falls back to the
@@ -57,6 +59,7 @@ RELIED_ON: List[Tuple[str, str]] = [
     ("transformers.modeling_outputs", "BaseModelOutput"),
     ("torch.nn", "Module.__call__"),
     ("thinc.shims.pytorch", "PyTorchShim.begin_update"),
+    ("spacy_transformers.layers.listener", "TransformerListener.receive"),
 ]
 
 # spacy-transformers 1.4.0 keys of `TransformerModel.attrs` that we read or write (set in
@@ -186,6 +189,13 @@ def class_forward(module) -> Callable:
     return partial(type(module).forward, module)
 
 
+def received_outputs(listener: "TransformerListener") -> Optional[List]:
+    """What spacy-transformers 1.4.0 `TransformerListener.receive` stored (`_outputs`, private):
+    the per-doc `TransformerData` of the batch `Transformer.update` just encoded, until the
+    listener's backprop clears it; None when nothing was received."""
+    return listener._outputs
+
+
 def pooling_layer(forward: Callable, pooling: Model, grad_factor: float) -> Model:
     """A layer shaped as spacy-transformers 1.4.0 `trfs2arrays` (name, sublayer, attr)."""
     return Model(POOLING_LAYER_NAME, forward, layers=[pooling],
@@ -196,7 +206,7 @@ __all__ = [
     "RELIED_ON", "TRANSFORMER_MODEL_ATTRS", "POOLING_LAYER_NAME", "base_model_name",
     "class_forward", "clear_instance_forward", "encoder_layer", "gradients_in_eval_mode",
     "has_weights",
-    "install_extensions", "missing_names", "pooling_layer", "replace_callbacks",
+    "install_extensions", "missing_names", "pooling_layer", "received_outputs", "replace_callbacks",
     "running_module", "set_instance_forward", "set_running_module", "span_getter",
     "stock_pooling_forward", "stock_transformer_forward", "stock_transformer_init",
     "truncate_oversize_splits", "uses_stock_only_features",
