@@ -2,6 +2,7 @@
 annotated as having none; an untrained model does not flood the doc with spans."""
 import spacy
 from spacy.training import Example
+from spacy.util import fix_random_seed
 
 from spacy_clinicalbert.layers import CATEGORIES, ENTITIES, set_layers
 
@@ -9,6 +10,7 @@ TEXT = "severe rash after aspirin daily"
 
 
 def _pipeline():
+    fix_random_seed(0)  # the weights are random: without a seed, 1 start in 40 labels one span
     nlp = spacy.blank("en")
     nlp.add_pipe("clinical_spancat")
     gold = nlp.make_doc(TEXT)
@@ -37,7 +39,8 @@ def test_missing_entity_layer_gives_no_loss_and_empty_one_does():
 def test_untrained_model_starts_from_a_small_prior():
     nlp, _ = _pipeline()
     doc = nlp(TEXT + " " + " ".join(["rash"] * 50))
-    assert len(doc.spans["entities"]) == 0  # spaCy's zero bias would label about half the n-grams
+    # Over 150 suggested n-grams: spaCy's zero bias would label about half of them.
+    assert len(doc.spans["entities"]) <= 2
 
 
 def test_saves_and_loads(tmp_path):
