@@ -128,7 +128,12 @@ def test_spancat_span_score(tiny_bert):
     from spacy.tokens import Span
     from spacy.training import Example
     from explain_pipelines import LISTENER
+    from spacy.util import fix_random_seed
 
+    # How close the trapezoid sum comes to the integral depends on the random start (an
+    # unseeded one once left a 0.073 gap at the default 32 steps, seed 0 leaves 0.051): the
+    # weights are seeded and the sum takes 64 steps, the bound is not eased.
+    fix_random_seed(0)
     nlp = spacy.blank("en")
     nlp.add_pipe("clinicalbert", config={"model": {"name": str(tiny_bert)}})
     nlp.add_pipe("spancat", config={"spans_key": "sc", "threshold": 0.0, "model": {
@@ -140,9 +145,9 @@ def test_spancat_span_score(tiny_bert):
     ref.spans["sc"] = [Span(ref, 2, 3, "PROBLEM"), Span(ref, 4, 5, "DRUG")]
     nlp.initialize(lambda: [Example(doc, ref)])
     doc = nlp("patient developed rash after aspirin .")
-    a = explain(nlp, doc, Span(doc, 2, 3, "PROBLEM"), component="spancat", occlusion=False)
+    a = explain(nlp, doc, Span(doc, 2, 3, "PROBLEM"), component="spancat", steps=64, occlusion=False)
     assert a.target.component == "spancat" and a.completeness_gap <= 0.05
-    b = explain(nlp, doc, Span(doc, 2, 3, "PROBLEM"), component="spancat", occlusion=False)
+    b = explain(nlp, doc, Span(doc, 2, 3, "PROBLEM"), component="spancat", steps=64, occlusion=False)
     assert numpy.array_equal(a.scores, b.scores)
     # The same score spancat itself stored for that span among all its suggested n-grams.
     group = doc.spans["sc"]
