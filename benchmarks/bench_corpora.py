@@ -294,7 +294,7 @@ def ours_scores(metrics: Dict, test_layers: Dict[str, int]) -> Dict:
 
 def run_ours(name: str, corpus_dir: Path, train: Path, dev: Path, test: Path, work: Path, base: str,
              steps: int, eval_frequency: int, threads: int, test_layers: Dict[str, int],
-             scale_warmup: bool = True, batch_words: int = 0) -> Dict:
+             scale_warmup: bool = True, batch_words: int = 0, seed: int = -1) -> Dict:
     work.mkdir(parents=True, exist_ok=True)
     logfile = work / "log.txt"
     cfg_path = work / "config.cfg"
@@ -313,6 +313,9 @@ def run_ours(name: str, corpus_dir: Path, train: Path, dev: Path, test: Path, wo
         cfg["batch_words_generated"] = cfg["batcher"].get("size")
         cfg["batcher"]["size"] = batch_words
         overrides += ["--training.batcher.size", batch_words]
+    if seed >= 0:  # another start than the config's, to see how far one seed's figures move
+        cfg["seed"] = seed
+        overrides += ["--system.seed", seed]
     train_run = run_module("spacy", ["train", cfg_path, "--output", out_dir, "--paths.train", train,
                                      "--paths.dev", dev, "--paths.base_model", base, *overrides],
                            threads, logfile)
@@ -771,7 +774,8 @@ def run_corpus(name: str, args, base: str) -> Dict:
     warmup_ratio = None
     if "ours" in args.systems:
         ours = run_ours(name, corpus_dir, train, dev, test, work / "ours", base, steps, eval_frequency,
-                        args.threads, test_layers, args.warmup == "scaled", args.ours_batch_words)
+                        args.threads, test_layers, args.warmup == "scaled", args.ours_batch_words,
+                        args.ours_seed)
         entry["ours"] = ours
         if budget is None and args.clock == "cpu":
             budget = ours["train_cpu_s"]
@@ -983,6 +987,8 @@ def main() -> None:
     parser.add_argument("--reuse-corpora", action="store_true",
                         help="keep corpora already converted under --work instead of converting again")
     parser.add_argument("--seed", type=int, default=0, help="seed of the peer (our seed is the config's)")
+    parser.add_argument("--ours-seed", type=int, default=-1,
+                        help="our seed (--system.seed) instead of the generated config's (-1: as generated, 0)")
     parser.add_argument("--output", default=str(RESULTS / "corpora.json"),
                         help="JSON written (entries of corpora not run this time are kept)")
     args = parser.parse_args()
