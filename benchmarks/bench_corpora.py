@@ -294,8 +294,8 @@ def ours_scores(metrics: Dict, test_layers: Dict[str, int]) -> Dict:
 
 def run_ours(name: str, corpus_dir: Path, train: Path, dev: Path, test: Path, work: Path, base: str,
              steps: int, eval_frequency: int, threads: int, test_layers: Dict[str, int],
-             scale_warmup: bool = True, batch_words: int = 0, seed: int = -1,
-             tune_dev: Optional[Path] = None) -> Dict:
+             tune_dev: Path, scale_warmup: bool = True, batch_words: int = 0,
+             seed: int = -1) -> Dict:
     work.mkdir(parents=True, exist_ok=True)
     logfile = work / "log.txt"
     cfg_path = work / "config.cfg"
@@ -325,8 +325,7 @@ def run_ours(name: str, corpus_dir: Path, train: Path, dev: Path, test: Path, wo
     # them too). The workflow tunes on the whole dev split; the training evaluations' sample can
     # hold too few docs of a layer (ADE: 66 of 300 annotate relations, 389 of the split).
     tuned = work / "tuned"
-    tune_docs = tune_dev or dev
-    tune_run = run_module("spacy_clinicalbert", ["tune-threshold", out_dir / "model-best", tune_docs, tuned,
+    tune_run = run_module("spacy_clinicalbert", ["tune-threshold", out_dir / "model-best", tune_dev, tuned,
                                                  "--report", work / "thresholds.json"], threads, logfile)
     thresholds = json.loads((work / "thresholds.json").read_text(encoding="utf8")) \
         if (work / "thresholds.json").exists() else None
@@ -345,7 +344,7 @@ def run_ours(name: str, corpus_dir: Path, train: Path, dev: Path, test: Path, wo
             "train_wall_s": train_run["wall_s"], "train_loop_s": train_run["loop_s"],
             "train_cpu_s": round(train_run["cpu_s"] + tune_run["cpu_s"], 1),
             "train_cpu_s_spacy_train": train_run["cpu_s"], "tune_cpu_s": tune_run["cpu_s"],
-            "tune_wall_s": tune_run["wall_s"], "tune_docs": str(tune_docs), "thresholds": thresholds,
+            "tune_wall_s": tune_run["wall_s"], "tune_docs": str(tune_dev), "thresholds": thresholds,
             "train_command": train_run["command"], "eval_wall_s": eval_run["wall_s"],
             "metrics": str(metrics_dir / "metrics.json"), "scores": scores}
 
@@ -778,9 +777,10 @@ def run_corpus(name: str, args, base: str) -> Dict:
     budget = args.budget_seconds
     warmup_ratio = None
     if "ours" in args.systems:
+        tune_dev = corpus_dir / "dev.spacy" if args.tune_dev == "split" else dev
         ours = run_ours(name, corpus_dir, train, dev, test, work / "ours", base, steps, eval_frequency,
-                        args.threads, test_layers, args.warmup == "scaled", args.ours_batch_words,
-                        args.ours_seed, corpus_dir / "dev.spacy" if args.tune_dev == "split" else dev)
+                        args.threads, test_layers, tune_dev, args.warmup == "scaled",
+                        args.ours_batch_words, args.ours_seed)
         entry["ours"] = ours
         if budget is None and args.clock == "cpu":
             budget = ours["train_cpu_s"]
