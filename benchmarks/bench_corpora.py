@@ -137,6 +137,13 @@ def parse_steps(spec: str) -> Dict[str, int]:
     return out
 
 
+def parse_override(spec: str) -> Tuple[str, str]:
+    key, sep, value = spec.partition("=")
+    if not sep or not key.strip():
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE (a config path such as training.dropout=0.2), got {spec!r}")
+    return key.strip().lstrip("-"), value.strip()
+
+
 def subprocess_env(threads: int) -> Dict[str, str]:
     return dict(os.environ, OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads),
                 HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", TOKENIZERS_PARALLELISM="false",
@@ -295,7 +302,7 @@ def ours_scores(metrics: Dict, test_layers: Dict[str, int]) -> Dict:
 def run_ours(name: str, corpus_dir: Path, train: Path, dev: Path, test: Path, work: Path, base: str,
              steps: int, eval_frequency: int, threads: int, test_layers: Dict[str, int],
              tune_dev: Path, scale_warmup: bool = True, batch_words: int = 0,
-             seed: int = -1) -> Dict:
+             seed: int = -1, extra: Sequence[Tuple[str, str]] = ()) -> Dict:
     work.mkdir(parents=True, exist_ok=True)
     logfile = work / "log.txt"
     cfg_path = work / "config.cfg"
@@ -317,6 +324,9 @@ def run_ours(name: str, corpus_dir: Path, train: Path, dev: Path, test: Path, wo
     if seed >= 0:  # another start than the config's, to see how far one seed's figures move
         cfg["seed"] = seed
         overrides += ["--system.seed", seed]
+    for key, value in extra:  # any other setting of the generated config, recorded with the run
+        cfg.setdefault("overrides", {})[key] = value
+        overrides += [f"--{key}", value]
     train_run = run_module("spacy", ["train", cfg_path, "--output", out_dir, "--paths.train", train,
                                      "--paths.dev", dev, "--paths.base_model", base, *overrides],
                            threads, logfile)
@@ -780,7 +790,7 @@ def run_corpus(name: str, args, base: str) -> Dict:
         tune_dev = corpus_dir / "dev.spacy" if args.tune_dev == "split" else dev
         ours = run_ours(name, corpus_dir, train, dev, test, work / "ours", base, steps, eval_frequency,
                         args.threads, test_layers, tune_dev, args.warmup == "scaled",
-                        args.ours_batch_words, args.ours_seed)
+                        args.ours_batch_words, args.ours_seed, args.ours_override)
         entry["ours"] = ours
         if budget is None and args.clock == "cpu":
             budget = ours["train_cpu_s"]
@@ -998,6 +1008,10 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed of the peer (our seed is the config's)")
     parser.add_argument("--ours-seed", type=int, default=-1,
                         help="our seed (--system.seed) instead of the generated config's (-1: as generated, 0)")
+    parser.add_argument("--ours-override", type=parse_override, action="append", default=[],
+                        metavar="KEY=VALUE",
+                        help="a setting of the generated config for our `spacy train` (repeatable), e.g. "
+                             "components.textcat_multilabel.model.tok2vec.grad_factor=4")
     parser.add_argument("--output", default=str(RESULTS / "corpora.json"),
                         help="JSON written (entries of corpora not run this time are kept)")
     args = parser.parse_args()

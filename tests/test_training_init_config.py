@@ -13,6 +13,7 @@ from spacy_clinicalbert.corpus import CorpusError, convert
 from spacy_clinicalbert.corpus.writer import read_docbin
 from spacy_clinicalbert.layers import CATEGORIES, ENTITIES, RELATIONS, annotates
 from spacy_clinicalbert.training import init_config, profile_corpus
+from spacy_clinicalbert.training.init_config import CATEGORY_GRAD_FACTOR
 
 DRUGS = ["aspirin", "metformin", "lisinopril", "warfarin"]
 AES = ["rash", "nausea", "headache", "bleeding", "vomiting"]
@@ -147,6 +148,24 @@ def test_init_config_follows_the_corpus_and_trains(shape, tmp_path, tiny_bert):
     assert nlp.pipe_names == EXPECTED[shape] + ["clinicalbert_cleanup"]
     doc = nlp("patient developed rash after aspirin .")
     assert doc._.trf_data is None
+
+
+def _grad_factors(config) -> dict:
+    return {name: comp["model"]["tok2vec"]["grad_factor"] for name, comp in config["components"].items()
+            if "tok2vec" in comp.get("model", {})}
+
+
+def test_category_gradient_is_scaled_only_where_token_layers_share_the_encoder(tmp_path):
+    """Token losses sum over tokens, the category's is one term a doc: beside a token layer
+    the category listener gets CATEGORY_GRAD_FACTOR; alone (fine-tuned) it keeps 1."""
+    (tmp_path / "p").mkdir()
+    (tmp_path / "c").mkdir()
+    partial = Config().from_str(init_config(_convert("partial", tmp_path / "p")), interpolate=False)
+    assert _grad_factors(partial) == {
+        "ner": 1.0, "clinical_relations": 1.0, "textcat_multilabel": CATEGORY_GRAD_FACTOR}
+    assert CATEGORY_GRAD_FACTOR > 1.0
+    alone = init_config(_convert("categories", tmp_path / "c"), encoder="fine-tune")
+    assert _grad_factors(Config().from_str(alone, interpolate=False)) == {"textcat": 1.0}
 
 
 def test_gpu_config_differs_only_in_hardware_settings(tmp_path):

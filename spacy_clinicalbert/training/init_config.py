@@ -18,6 +18,13 @@ TEMPLATE = Path(__file__).with_name("training.cfg.jinja")
 # Share of the best-model score per task, renormalized over the tasks present.
 TASK_WEIGHTS = {"entities": 0.35, "relations": 0.45, "categories": 0.2}
 DEFAULT_BASE_MODEL = "models/pretrained"
+# The category listener's grad_factor when a token layer (entities, relations) fine-tunes the
+# same encoder. Their losses sum over tokens, the category's is one term per document, so with
+# a factor of 1 the token layers set Adam's step size on the encoder and the category mostly
+# rides on features tuned for entities. Measured on ADE (880 steps, one thread, seed 0):
+# factor 1 / 3 / 6 gave category macro F1 82.4 / 83.0 / 84.2 (ROC-AUC 96.8 / 97.1 / 97.5) and
+# entity F1 83.5 / 82.8 / 83.5, relations 72.1 / 71.8 / 73.2.
+CATEGORY_GRAD_FACTOR = 6.0
 
 
 def _score_weights(profile: CorpusProfile) -> Dict[str, Optional[float]]:
@@ -53,6 +60,12 @@ def encoder_frozen(profile: CorpusProfile, hardware: str, encoder: str = "auto")
         return encoder == "frozen"
     token_layers = profile.entities or profile.relations
     return hardware == "cpu" and bool(profile.textcat) and not token_layers
+
+
+def category_grad_factor(profile: CorpusProfile) -> float:
+    """CATEGORY_GRAD_FACTOR when the category shares the encoder with a token layer, else 1
+    (alone, the category's gradient is the encoder's whole gradient; Adam rescales it anyway)."""
+    return CATEGORY_GRAD_FACTOR if profile.textcat and (profile.entities or profile.relations) else 1.0
 
 
 def render_config(
@@ -98,6 +111,7 @@ def render_config(
         relations=profile.relations,
         relation_source="entities" if profile.entities == "spancat" else "ents",
         textcat=profile.textcat,
+        category_grad_factor=category_grad_factor(profile),
         annotating=annotating,
         score_weights=_score_weights(profile),
         min_layer_share=profile.min_layer_share,
