@@ -65,7 +65,8 @@ def encoder_frozen(profile: CorpusProfile, hardware: str, encoder: str = "auto")
 def category_grad_factor(profile: CorpusProfile) -> float:
     """CATEGORY_GRAD_FACTOR when the category shares the encoder with a token layer, else 1
     (alone, the category's gradient is the encoder's whole gradient; Adam rescales it anyway)."""
-    return CATEGORY_GRAD_FACTOR if profile.textcat and (profile.entities or profile.relations) else 1.0
+    shared = bool(profile.textcat) and bool(profile.entities or profile.relations)
+    return CATEGORY_GRAD_FACTOR if shared else 1.0
 
 
 def render_config(
