@@ -189,8 +189,13 @@ def test_shipped_cpu_and_gpu_configs_are_what_init_config_writes_for_ade(tmp_pat
         shipped = Config().from_disk(root / "configs" / f"{hardware}.cfg", interpolate=False)
         for section in ("paths",):
             generated.pop(section), shipped.pop(section)
+        # The candidate distance follows the corpus's relations: ADE's reach 36 tokens (99.5 %),
+        # so ADE keeps 100 (test_relation_settings_of_the_public_corpora); the toy's are short.
+        for config in (generated, shipped):
+            config["components"]["clinical_relations"]["candidates"].pop("max_distance")
         # Labels differ between the toy corpus and ADE, the components and settings do not.
         assert generated == shipped, hardware
+        assert shipped["components"]["clinical_relations"]["training_pairs"]["negative_ratio"] == -1
 
 
 def test_missing_entity_layer_is_missing_and_ner_learns_nothing_there(tmp_path):
@@ -322,3 +327,57 @@ def test_layer_balanced_reader_repeats_the_sparse_layer_and_drops_nothing(tmp_pa
     with pytest.raises(ValueError, match="unknown annotation layer"):
         registry.readers.get("spacy-clinicalbert.LayerBalancedCorpus.v1")(
             corpus / "train.spacy", {"entity": 0.5})
+
+
+def write_brat_sparse_relations(folder: Path, n: int = 30) -> Path:
+    """Many entities a line, one relation among them, head and tail up to 11 tokens apart."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(6)
+    for i in range(n):
+        words = [rng.choice(AES) for _ in range(14)]
+        text = " ".join(words) + "\n"
+        starts = [sum(len(w) + 1 for w in words[:k]) for k in range(len(words))]
+        ann = [f"T{k + 1}\tCondition {s} {s + len(w)}\t{w}" for k, (s, w) in enumerate(zip(starts, words))]
+        gap = 1 + i % 11  # tokens between head (word 0) and tail
+        ann.append(f"R1\tOR Arg1:T1 Arg2:T{gap + 2}")
+        (folder / f"NCT{i:08d}_exc.txt").write_text(text, encoding="utf8")
+        (folder / f"NCT{i:08d}_exc.ann").write_text("\n".join(ann) + "\n", encoding="utf8")
+    return folder
+
+
+def _relation_settings(config) -> tuple:
+    rel = config["components"]["clinical_relations"]
+    return rel["candidates"]["max_distance"], rel["training_pairs"]["negative_ratio"]
+
+
+def test_relation_candidates_follow_the_training_relations(tmp_path):
+    """max_distance reaches 99.5 % of the training relations (the next of 8/16/32/100);
+    negatives are sampled (20 per positive) only where relations are sparse among the pairs of
+    gold entities, and all kept where every gold pair is related (ADE's shape)."""
+    (tmp_path / "dense").mkdir()
+    dense = _convert("partial", tmp_path / "dense")
+    profile = profile_corpus(dense)
+    assert profile.gold_negatives_per_positive == 0.0
+    assert _relation_settings(Config().from_str(init_config(dense), interpolate=False)) == (8, -1)
+    sparse = tmp_path / "sparse"
+    convert("brat", write_brat_sparse_relations(tmp_path / "brat"), sparse, ratios=(1.0, 0.0, 0.0))
+    profile = profile_corpus(sparse)
+    assert profile.relation_gap_quantile == 11
+    assert profile.gold_negatives_per_positive > 5
+    config = Config().from_str(init_config(sparse), interpolate=False)
+    assert _relation_settings(config) == (16, 20.0)
+    assert "Relations are sparse here" in init_config(sparse)
+
+
+def test_relation_settings_of_the_public_corpora(shared_data, tmp_path):
+    """On the real corpora: Chia's relations are close but sparse (32 tokens, negatives
+    sampled), ADE's farther apart in a sentence but every gold pair related (100, all kept)."""
+    chia = tmp_path / "chia"
+    convert("brat", shared_data / "chia" / "chia_without_scope", chia, on_invalid="skip",
+            on_mismatch="keep")
+    profile = profile_corpus(chia)
+    assert (profile.relation_max_distance, profile.relation_negative_ratio) == (32, 20.0)
+    ade = tmp_path / "ade"
+    convert("ade", shared_data / "ade_corpus_v2", ade)
+    profile = profile_corpus(ade)
+    assert (profile.relation_max_distance, profile.relation_negative_ratio) == (100, -1.0)

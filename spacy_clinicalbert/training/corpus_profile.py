@@ -6,6 +6,14 @@ The decisions, each with the figure behind it:
   `SPANCAT_OVERLAP` of the entities overlap others (they cannot all sit in `doc.ents`),
   then `clinical_spancat` over `doc.spans["entities"]`;
 - relations: `clinical_relations` when training docs that annotate relations hold any;
+- relation candidates: `max_distance` the smallest of RELATION_DISTANCES that reaches
+  RELATION_GAP_QUANTILE of the training relations (Chia: 32 tokens; ADE, whose reach 36,
+  keeps 100). Where relations are sparse among the pairs of gold entities (more than
+  SPARSE_RELATIONS unrelated pairs per relation; Chia: 18, ADE: 0), a training batch keeps
+  at most RELATION_NEGATIVES_PER_POSITIVE negatives per positive (`negative_ratio`) instead
+  of all of them: on Chia all of them (pairs over gold, predicted and boundary-moved
+  entities) made 73 % of a step's 14 CPU-s, and after 100 steps the head scored no dev pair
+  above 0.05;
 - categories: exclusive `textcat` when there are at least two labels and every doc that
   annotates categories has exactly one positive label, `textcat_multilabel` otherwise;
 - sampling: a token layer (entities, relations) annotated in under `PARTIAL_LAYER_SHARE` of
@@ -24,6 +32,11 @@ SPANCAT_OVERLAP = 0.05  # share of entities left out of doc.ents above which spa
 SPANCAT_LENGTH_QUANTILE = 0.99  # suggester sizes cover this share of the entities' lengths
 SPANCAT_MAX_SIZE = 16
 PARTIAL_LAYER_SHARE = 0.5  # token layers in fewer training docs than this are read repeatedly
+RELATION_GAP_QUANTILE = 0.995  # candidate max_distance reaches this share of training relations
+RELATION_DISTANCES = (8, 16, 32, 100)  # token gaps max_distance is chosen from (100: the default,
+# kept where relations reach further than 32 tokens, as on ADE, where it was measured)
+SPARSE_RELATIONS = 5.0  # unrelated gold-entity pairs per relation above which negatives are sampled
+RELATION_NEGATIVES_PER_POSITIVE = 20  # then, negatives a training batch keeps per positive
 
 
 @dataclass
@@ -37,6 +50,17 @@ class CorpusProfile:
     exclusive: bool = False
     spancat_max_size: int = 10
     train_docs: int = 0
+    relation_max_distance: int = RELATION_DISTANCES[-1]
+    relation_gap_quantile: float = 0.0  # token gap RELATION_GAP_QUANTILE of relations stay within
+    gold_negatives_per_positive: float = 0.0  # over gold entities, at relation_max_distance
+
+    @property
+    def relation_negative_ratio(self) -> float:
+        """`training_pairs.negative_ratio`: all negatives (-1) unless relations are sparse
+        among the candidate pairs of gold entities."""
+        if self.gold_negatives_per_positive > SPARSE_RELATIONS:
+            return float(RELATION_NEGATIVES_PER_POSITIVE)
+        return -1.0
 
     @property
     def min_layer_share(self) -> Dict[str, float]:
@@ -128,7 +152,41 @@ def profile_corpus(corpus: Path) -> CorpusProfile:
     )
     if profile.entities == "spancat":
         profile.spancat_max_size = _span_length_quantile(corpus / "train.spacy")
+    if profile.relations:
+        source = "entities" if profile.entities == "spancat" else "ents"
+        _profile_relation_pairs(profile, corpus / "train.spacy", source)
     return profile
+
+
+def _profile_relation_pairs(profile: CorpusProfile, path: Path, source: str) -> None:
+    """Candidate distance and negative share from the training docs that annotate relations:
+    token gaps of their relations, and the pairs the candidate generator makes over their gold
+    entities (type pairs as the component learns them)."""
+    import spacy
+
+    from ..corpus.writer import read_docbin
+    from ..layers import RELATIONS, annotates
+    from ..relations.candidates import CandidateGenerator
+    from ..relations.data import get_relations
+
+    docs = [doc for doc in read_docbin(path, spacy.blank("en").vocab) if annotates(doc, RELATIONS)]
+    relations = [(doc, rel) for doc in docs for rel in get_relations(doc)]
+    if not relations:
+        return
+    gaps = sorted(
+        max(0, max(r.head.start, r.tail.start) - min(r.head.end, r.tail.end)) for _, r in relations
+    )
+    reach = gaps[min(len(gaps) - 1, int(RELATION_GAP_QUANTILE * len(gaps)))]
+    profile.relation_gap_quantile = float(reach)
+    profile.relation_max_distance = next(
+        (d for d in RELATION_DISTANCES if d >= reach), RELATION_DISTANCES[-1]
+    )
+    type_pairs = {(r.head.label_, r.tail.label_) for _, r in relations}
+    generator = CandidateGenerator(source=source, max_distance=profile.relation_max_distance,
+                                   sentence_window=-1)
+    n_pairs = sum(len(generator(doc, type_pairs)) for doc in docs)
+    positives = len(relations)
+    profile.gold_negatives_per_positive = max(0, n_pairs - positives) / positives
 
 
 def _span_length_quantile(path: Path) -> int:
