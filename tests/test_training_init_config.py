@@ -364,9 +364,9 @@ def test_relation_candidates_follow_the_training_relations(tmp_path):
     profile = profile_corpus(sparse)
     assert profile.relation_gap_quantile == 11
     assert profile.gold_negatives_per_positive > 5
-    config = Config().from_str(init_config(sparse), interpolate=False)
-    assert _relation_settings(config) == (16, 20.0)
-    assert "Relations are sparse here" in init_config(sparse)
+    text = init_config(sparse)
+    assert _relation_settings(Config().from_str(text, interpolate=False)) == (16, 20.0)
+    assert "Relations are sparse here" in text
 
 
 def test_relation_settings_of_the_public_corpora(shared_data, tmp_path):

@@ -22,7 +22,7 @@ from spacy.vocab import Vocab
 from thinc.api import Config
 
 from ..layers import CATEGORIES, ENTITIES, LAYERS, RELATIONS, doc_layers
-from ..relations.candidates import CandidateGenerator  # also registers relation_candidates.v1
+from ..relations.candidates import CandidateGenerator, token_gap  # registers relation_candidates.v1
 from ..relations.data import Relation, get_relations
 from ..relations.reachability import split_reachable
 from .docs import install_extensions
@@ -331,8 +331,7 @@ def _unreachable_reason(
         return "entity-type pair not allowed (or not seen in train)"
     if (head.start, head.end) == (tail.start, tail.end):
         return "head and tail are the same span"
-    gap = max(head.start, tail.start) - min(head.end, tail.end)
-    if generator.max_distance >= 0 and gap > generator.max_distance:
+    if generator.max_distance >= 0 and token_gap(head, tail) > generator.max_distance:
         return f"more than max_distance {generator.max_distance} tokens apart"
     if generator.sentence_window >= 0:
         sent_ids = CandidateGenerator._sentence_ids(doc)

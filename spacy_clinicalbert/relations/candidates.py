@@ -17,6 +17,11 @@ TypePair = Tuple[str, str]
 Pair = Tuple[Span, Span]
 
 
+def token_gap(head: Span, tail: Span) -> int:
+    """Tokens between two spans (negative where they overlap): what max_distance bounds."""
+    return max(head.start, tail.start) - min(head.end, tail.end)
+
+
 class CandidateGenerator:
     """Ordered entity pairs of a doc, limited by entity-type pairs, distance and sentences.
 
@@ -109,8 +114,7 @@ class CandidateGenerator:
                     continue
                 if (head.start, head.end) == (tail.start, tail.end):
                     continue
-                gap = max(head.start, tail.start) - min(head.end, tail.end)
-                if self.max_distance >= 0 and gap > self.max_distance:
+                if self.max_distance >= 0 and token_gap(head, tail) > self.max_distance:
                     continue
                 if sent_ids is not None:
                     if abs(sent_ids[head.start] - sent_ids[tail.start]) > self.sentence_window:

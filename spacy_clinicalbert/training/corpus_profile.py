@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List
 
+from spacy.tokens import Doc
+
 from ..corpus.records import CorpusError
 
 SPANCAT_OVERLAP = 0.05  # share of entities left out of doc.ents above which spancat is chosen
@@ -150,38 +152,43 @@ def profile_corpus(corpus: Path) -> CorpusProfile:
         exclusive=exclusive,
         train_docs=int(stats["docs"].get(train, 0)),
     )
-    if profile.entities == "spancat":
-        profile.spancat_max_size = _span_length_quantile(corpus / "train.spacy")
-    if profile.relations:
-        source = "entities" if profile.entities == "spancat" else "ents"
-        _profile_relation_pairs(profile, corpus / "train.spacy", source)
+    if profile.entities == "spancat" or profile.relations:
+        docs = _read_train(corpus / "train.spacy")  # read once for both
+        if profile.entities == "spancat":
+            profile.spancat_max_size = _span_length_quantile(docs)
+        if profile.relations:
+            source = "entities" if profile.entities == "spancat" else "ents"
+            _profile_relation_pairs(profile, docs, source)
     return profile
 
 
-def _profile_relation_pairs(profile: CorpusProfile, path: Path, source: str) -> None:
-    """Candidate distance and negative share from the training docs that annotate relations:
-    token gaps of their relations, and the pairs the candidate generator makes over their gold
-    entities (type pairs as the component learns them)."""
+def _read_train(path: Path) -> List[Doc]:
     import spacy
 
     from ..corpus.writer import read_docbin
+
+    return list(read_docbin(path, spacy.blank("en").vocab))
+
+
+def _profile_relation_pairs(profile: CorpusProfile, train: List[Doc], source: str) -> None:
+    """Candidate distance and negative share from the training docs that annotate relations:
+    token gaps of their relations, and the pairs the candidate generator makes over their gold
+    entities (type pairs as the component learns them)."""
     from ..layers import RELATIONS, annotates
-    from ..relations.candidates import CandidateGenerator
+    from ..relations.candidates import CandidateGenerator, token_gap
     from ..relations.data import get_relations
 
-    docs = [doc for doc in read_docbin(path, spacy.blank("en").vocab) if annotates(doc, RELATIONS)]
-    relations = [(doc, rel) for doc in docs for rel in get_relations(doc)]
+    docs = [doc for doc in train if annotates(doc, RELATIONS)]
+    relations = [rel for doc in docs for rel in get_relations(doc)]
     if not relations:
         return
-    gaps = sorted(
-        max(0, max(r.head.start, r.tail.start) - min(r.head.end, r.tail.end)) for _, r in relations
-    )
+    gaps = sorted(max(0, token_gap(r.head, r.tail)) for r in relations)
     reach = gaps[min(len(gaps) - 1, int(RELATION_GAP_QUANTILE * len(gaps)))]
     profile.relation_gap_quantile = float(reach)
     profile.relation_max_distance = next(
         (d for d in RELATION_DISTANCES if d >= reach), RELATION_DISTANCES[-1]
     )
-    type_pairs = {(r.head.label_, r.tail.label_) for _, r in relations}
+    type_pairs = {(r.head.label_, r.tail.label_) for r in relations}
     generator = CandidateGenerator(source=source, max_distance=profile.relation_max_distance,
                                    sentence_window=-1)
     n_pairs = sum(len(generator(doc, type_pairs)) for doc in docs)
@@ -189,16 +196,10 @@ def _profile_relation_pairs(profile: CorpusProfile, path: Path, source: str) -> 
     profile.gold_negatives_per_positive = max(0, n_pairs - positives) / positives
 
 
-def _span_length_quantile(path: Path) -> int:
+def _span_length_quantile(train: List[Doc]) -> int:
     """Token length that covers SPANCAT_LENGTH_QUANTILE of the training entities."""
-    import spacy
-
-    from ..corpus.writer import read_docbin
-
     lengths: List[int] = sorted(
-        len(span)
-        for doc in read_docbin(path, spacy.blank("en").vocab)
-        for span in doc.spans.get("entities", [])
+        len(span) for doc in train for span in doc.spans.get("entities", [])
     )
     if not lengths:
         return 1

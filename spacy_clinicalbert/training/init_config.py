@@ -10,7 +10,12 @@ from typing import Dict, List, Optional, Union
 from thinc.api import Config
 
 from ..corpus.records import CorpusError
-from .corpus_profile import CorpusProfile, profile_corpus
+from .corpus_profile import (
+    RELATION_DISTANCES,
+    RELATION_GAP_QUANTILE,
+    CorpusProfile,
+    profile_corpus,
+)
 
 HARDWARE = ("cpu", "gpu")
 ENCODER_MODES = ("auto", "fine-tune", "frozen")
@@ -112,7 +117,9 @@ def render_config(
         relations=profile.relations,
         relation_source="entities" if profile.entities == "spancat" else "ents",
         relation_max_distance=profile.relation_max_distance,
+        relation_distance_lowered=profile.relation_max_distance < RELATION_DISTANCES[-1],
         relation_gap_quantile=f"{profile.relation_gap_quantile:g}",
+        relation_gap_share=f"{100 * RELATION_GAP_QUANTILE:g}",
         relation_negative_ratio=profile.relation_negative_ratio,
         negatives_per_positive=f"{profile.gold_negatives_per_positive:.0f}",
         textcat=profile.textcat,
