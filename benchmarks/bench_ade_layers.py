@@ -136,6 +136,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2, help="torch threads (OMP_NUM_THREADS) for both variants")
     parser.add_argument("--variants", default=",".join(VARIANTS),
                         help="comma-separated variants to run (default both); results of others are kept")
+    parser.add_argument("--seed", type=int, default=0, help="training seed (--system.seed) of every variant")
     parser.add_argument("--split", choices=("seeded", "md5"), default="seeded",
                         help="seeded: the converter's own split (seed 0, 80/10/10, the workflow's); md5: "
                              "the relation benchmarks' split (md5 of the PubMed id)")
@@ -180,18 +181,20 @@ def main() -> None:
             paths = []
         seconds = run([py, "-m", "spacy", "train", str(work / "config.cfg"), "--output", str(work / "training"),
                        *paths, "--training.max_steps", str(args.steps), "--training.eval_frequency",
-                       str(args.eval_frequency), "--corpora.dev.limit", str(args.dev_limit)], args.threads)
+                       str(args.eval_frequency), "--corpora.dev.limit", str(args.dev_limit),
+                       "--system.seed", str(args.seed)], args.threads)
         run([py, "-m", "spacy_clinicalbert", "evaluate", str(work / "training" / "model-best"), str(test_file),
              "--output", str(work / "metrics"), "--no-plots"], args.threads)
         metrics = json.loads((work / "metrics" / "metrics.json").read_text())
-        results[name] = dict(summary(metrics, subset), split=args.split, train_seconds=round(seconds, 1), steps=args.steps,
+        results[name] = dict(summary(metrics, subset), split=args.split, seed=args.seed, train_seconds=round(seconds, 1), steps=args.steps,
                              threads=args.threads, measured=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
     # Variants not run this time keep their earlier entries, under their own settings.
     kept = {k: v for k, v in (previous.get("runs") or {}).items()}
     for name, r in (previous.get("results") or {}).items():
         kept.setdefault(f"{name} @ {r.get('steps')} steps", r)
     for name, r in results.items():
-        kept[f"{name} @ {r['steps']} steps" + (", md5 split" if r["split"] == "md5" else "")] = r
+        kept[f"{name} @ {r['steps']} steps" + (", md5 split" if r["split"] == "md5" else "")
+             + (f", seed {r['seed']}" if r.get("seed") else "")] = r
     results = {k: kept[k] for k in sorted(kept)}
     header = ["ADE-NEG entity layer @ steps", "steps", "train s", "ents P", "ents R", "ents F1", "docs",
               "rel F1", "floor F1", "docs", "cats macro F1", "docs", "subset F1"]
