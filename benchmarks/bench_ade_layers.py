@@ -22,8 +22,10 @@ id, 80/10/10, handed to the converter as split lists), where the issue's "about 
 bench_corpora.py use. `--subset-labels DRUG,AE` adds a micro F1 over those labels only (the
 relation benchmarks kept DRUG and AE, not DOSE), from the per-label counts of the same run.
 
-    python benchmarks/bench_ade_layers.py --split md5 --steps 880 --threads 1 \
-        --variants "missing (default)" --output benchmarks/results/ade_layers_md5_ours.json
+    python benchmarks/bench_ade_layers.py --split md5 --steps 880 --eval-frequency 220 --threads 1 \
+        --subset-labels DRUG,AE --variants "missing (default)" --work /tmp/md5 --output ours.json
+
+One --work folder holds one split: the plain variant reuses the default variant's converted corpus.
 """
 import argparse
 import json
@@ -186,8 +188,8 @@ def main() -> None:
         run([py, "-m", "spacy_clinicalbert", "evaluate", str(work / "training" / "model-best"), str(test_file),
              "--output", str(work / "metrics"), "--no-plots"], args.threads)
         metrics = json.loads((work / "metrics" / "metrics.json").read_text())
-        results[name] = dict(summary(metrics, subset), split=args.split, seed=args.seed, train_seconds=round(seconds, 1), steps=args.steps,
-                             threads=args.threads, measured=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
+        results[name] = dict(summary(metrics, subset), split=args.split, seed=args.seed,
+                             train_seconds=round(seconds, 1), steps=args.steps, threads=args.threads, measured=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
     # Variants not run this time keep their earlier entries, under their own settings.
     kept = {k: v for k, v in (previous.get("runs") or {}).items()}
     for name, r in (previous.get("results") or {}).items():
